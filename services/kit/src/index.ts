@@ -1,0 +1,7 @@
+export { ConfigError, EnvReader, LOG_LEVELS, loadConfigOrExit, type LogLevel } from './config.js';
+export { createLogger, type Logger } from './logger.js';
+export { requestContext } from './request-context.js';
+export { Metrics } from './metrics.js';
+export { Health, type ReadinessCheck, type ReadinessReport } from './health.js';
+export { installGracefulShutdown, type ShutdownOptions } from './shutdown.js';
+export { HttpProblem, problemHandler, notFoundHandler, type FieldError } from './problem.js';

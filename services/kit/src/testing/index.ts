@@ -1,0 +1,1 @@
+export { createTestDatabase, freePort, startEmbeddedPostgres, startTestPostgres, type PostgresServer } from './postgres.js';
