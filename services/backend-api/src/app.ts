@@ -1,0 +1,78 @@
+import { Health, HttpProblem, Metrics, notFoundHandler, problemHandler, requestContext, type Logger, type ReadinessCheck, type ReadinessReport } from '@task-manager/kit';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import type { Database } from './db.js';
+import { missingMigrations } from './migrations/migrator.js';
+import { openApiDocument } from './tasks/openapi.js';
+import { tasksRouter } from './tasks/routes.js';
+
+export interface AppParts {
+  db: Database;
+  logger: Logger;
+  metrics: Metrics;
+  health: Health;
+}
+
+/** Room for a 10,000-character description even when every character arrives \u-escaped. */
+export const BODY_LIMIT = '256kb';
+
+/** Readiness: the database answers and holds every migration this build knows. */
+export function databaseReadiness(db: Database): ReadinessCheck {
+  return async (): Promise<ReadinessReport> => {
+    try {
+      const missing = await missingMigrations(db.sql);
+      return missing.length === 0
+        ? { ready: true, checks: { database: { ok: true }, migrations: { ok: true } } }
+        : { ready: false, checks: { database: { ok: true }, migrations: { ok: false, detail: `pending: ${missing.join(', ')}` } } };
+    } catch (error) {
+      const reason = (error as { code?: string }).code ?? (error as Error).message;
+      return { ready: false, checks: { database: { ok: false, detail: `unreachable (${reason})` } } };
+    }
+  };
+}
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
+  'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED',
+  '57P01', '57P02', '57P03', '53300', '40001', '40P01',
+]);
+
+/**
+ * Database trouble is not the client's fault and not a bug either: while PostgreSQL restarts
+ * or the schema is still being migrated, answer 503 with Retry-After instead of a 500.
+ */
+const databaseErrors: ErrorRequestHandler = (error, req, res, next) => {
+  const code = (error as { code?: string }).code ?? '';
+  if (UNAVAILABLE_CODES.has(code) || code.startsWith('08')) {
+    req.log.warn({ code }, 'database unavailable');
+    res.set('Retry-After', '1');
+    return next(new HttpProblem(503, 'Service Unavailable', 'The database is unavailable; try again shortly.'));
+  }
+  if (code === '42P01' || code === '42704') {
+    res.set('Retry-After', '5');
+    return next(new HttpProblem(503, 'Service Unavailable', 'The database schema is not migrated yet.'));
+  }
+  if (code.startsWith('22')) {
+    // A data exception means validation let something through; still the client's input, so a 4xx.
+    req.log.warn({ code }, 'database rejected a value that passed validation');
+    return next(new HttpProblem(422, 'Unprocessable Content', 'A value could not be stored.'));
+  }
+  next(error);
+};
+
+export function createApp({ db, logger, metrics, health }: AppParts): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use(metrics.httpMiddleware());
+  app.use(requestContext(logger));
+  app.use(health.router());
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+  app.use('/api', express.json({ limit: BODY_LIMIT, strict: false }), tasksRouter(db));
+  app.use(notFoundHandler());
+  app.use(databaseErrors);
+  app.use(problemHandler(logger));
+  return app;
+}

@@ -1,0 +1,77 @@
+import type { Metrics } from '@task-manager/kit';
+import postgres from 'postgres';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { Config } from './config.js';
+
+export type Sql = postgres.Sql;
+/** Either the pool or a transaction: what a statement that may run inside a transaction takes. */
+export type Queryable = postgres.Sql | postgres.TransactionSql;
+
+/**
+ * The pool plus the instrumentation around it. Every query the service runs goes through
+ * `run(name, ...)`, so each one is timed and counted under a stable name (never its SQL
+ * or parameters).
+ */
+export interface Database {
+  sql: Sql;
+  run<T>(name: string, query: (sql: Sql) => Promise<T>): Promise<T>;
+  close(timeoutSeconds?: number): Promise<void>;
+}
+
+export function connectionOptions(config: Pick<Config, 'database' | 'sslMode' | 'poolSize'>): postgres.Options<Record<string, never>> {
+  const base: postgres.Options<Record<string, never>> = {
+    max: config.poolSize,
+    idle_timeout: 60,
+    connect_timeout: 5,
+    ssl: config.sslMode === 'disable' ? false : config.sslMode === 'require' ? 'require' : 'verify-full',
+    // Timestamps leave PostgreSQL in UTC, so JSON built by the server reads "+00:00".
+    connection: { TimeZone: 'UTC', application_name: 'task-manager-backend-api' },
+    onnotice: () => {},
+    // Dates are calendar days: keep 'YYYY-MM-DD' as text rather than a midnight Date in some zone.
+    types: { date: { to: 1082, from: [1082], serialize: (value: string) => value, parse: (value: string) => value } } as never,
+  };
+  if ('url' in config.database) return { ...base };
+  const { host, port, user, password, database } = config.database;
+  return { ...base, host, port, user, password, database };
+}
+
+export function createDatabase(config: Config, metrics?: Metrics): Database {
+  const options = connectionOptions(config);
+  const sql = 'url' in config.database ? postgres(config.database.url, options) : postgres(options);
+  if (!metrics) return { sql, run: (_name, query) => query(sql), close: (timeout) => sql.end({ timeout: timeout ?? 5 }) };
+
+  const registers = [metrics.registry];
+  const duration = new Histogram({
+    name: 'db_query_duration_seconds',
+    help: 'Duration of database queries, by query name.',
+    labelNames: ['query'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers,
+  });
+  const errors = new Counter({
+    name: 'db_query_errors_total',
+    help: 'Database queries that failed, by query name and SQLSTATE (or connection error code).',
+    labelNames: ['query', 'code'],
+    registers,
+  });
+  const inFlight = new Gauge({ name: 'db_pool_queries_in_flight', help: 'Queries waiting for or holding a pool connection.', registers });
+  new Gauge({ name: 'db_pool_max_connections', help: 'The pool size (DB_POOL_SIZE).', registers }).set(config.poolSize);
+
+  return {
+    sql,
+    async run(name, query) {
+      const stop = duration.startTimer({ query: name });
+      inFlight.inc();
+      try {
+        return await query(sql);
+      } catch (error) {
+        errors.inc({ query: name, code: (error as { code?: string }).code ?? 'unknown' });
+        throw error;
+      } finally {
+        inFlight.dec();
+        stop();
+      }
+    },
+    close: (timeout) => sql.end({ timeout: timeout ?? 5 }),
+  };
+}

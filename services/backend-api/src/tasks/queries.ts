@@ -1,0 +1,217 @@
+/**
+ * Every SQL statement for tasks. Values always travel as bound parameters (postgres.js
+ * tagged templates); the only SQL text chosen at run time comes from the fixed SORTS table.
+ *
+ * PostgreSQL renders each task as JSON text itself (`task` columns), and the handlers send
+ * that text as it is: a page of 50 tasks never becomes 50 JavaScript objects to be
+ * serialised again, which is most of what the list endpoint would otherwise spend.
+ */
+import type { Database, Queryable, Sql } from '../db.js';
+import type { ListQuery, SortField, TaskInput, TaskPatch } from './validate.js';
+
+/** A stored task as the API shows it, already serialised, with the version for its ETag. */
+export interface TaskRow {
+  id: string;
+  version: number;
+  task: string;
+}
+
+const taskJson = (sql: Queryable) => sql`json_build_object(
+  'id', id, 'title', title, 'description', description, 'status', status, 'priority', priority,
+  'dueDate', due_date, 'tags', tags, 'createdAt', created_at, 'updatedAt', updated_at, 'version', version
+)::text`;
+
+/** Each sort key: the indexed expression it orders by, and the type its cursor value is cast back to. */
+const SORTS: Record<SortField, { expression: string; type: string }> = {
+  createdAt: { expression: 'created_at', type: 'timestamptz' },
+  updatedAt: { expression: 'updated_at', type: 'timestamptz' },
+  dueDate: { expression: "coalesce(due_date, 'infinity'::date)", type: 'date' },
+  priority: { expression: 'priority', type: 'task_priority' },
+  title: { expression: 'lower(title)', type: 'text' },
+};
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
+
+export interface ListedTask extends TaskRow {
+  cursor_value: string;
+}
+
+/** One page in keyset order, plus one row more than asked, which tells whether another page exists. */
+export function listTasks(db: Database, query: ListQuery): Promise<ListedTask[]> {
+  return db.run('tasks.list', (sql) => {
+    const sort = SORTS[query.sort];
+    const by = sql.unsafe(sort.expression);
+    const direction = query.order === 'asc' ? sql`asc` : sql`desc`;
+    const empty = sql``;
+    let after = empty;
+    if (query.after) {
+      const value = sql`${query.after.value}::${sql.unsafe(sort.type)}`;
+      after =
+        query.order === 'asc'
+          ? sql`and (${by}, id) > (${value}, ${query.after.id}::uuid)`
+          : sql`and (${by}, id) < (${value}, ${query.after.id}::uuid)`;
+    }
+    return sql<ListedTask[]>`
+      select id, version, ${taskJson(sql)} as task, (${by})::text as cursor_value
+      from tasks
+      where true
+        ${query.statuses ? sql`and status = any(${query.statuses}::task_status[])` : empty}
+        ${query.priorities ? sql`and priority = any(${query.priorities}::task_priority[])` : empty}
+        ${query.tags?.length ? sql`and tags @> ${query.tags}::text[]` : empty}
+        ${query.search ? sql`and (title || ' ' || description) ilike ${`%${escapeLike(query.search)}%`}` : empty}
+        ${query.dueBefore ? sql`and due_date < ${query.dueBefore}::date` : empty}
+        ${query.dueAfter ? sql`and due_date > ${query.dueAfter}::date` : empty}
+        ${after}
+      order by ${by} ${direction}, id ${direction}
+      limit ${query.limit + 1}`;
+  });
+}
+
+export async function getTask(db: Database, id: string): Promise<TaskRow | undefined> {
+  const [row] = await db.run('tasks.get', (sql) => sql<TaskRow[]>`select id, version, ${taskJson(sql)} as task from tasks where id = ${id}::uuid`);
+  return row;
+}
+
+function insertTask(sql: Queryable, input: TaskInput) {
+  return sql<TaskRow[]>`
+    insert into tasks (title, description, status, priority, due_date, tags)
+    values (${input.title}, ${input.description}, ${input.status}::task_status, ${input.priority}::task_priority,
+            ${input.dueDate}::date, ${input.tags}::text[])
+    returning id, version, ${taskJson(sql)} as task`;
+}
+
+export async function createTask(db: Database, input: TaskInput): Promise<TaskRow> {
+  const [row] = await db.run('tasks.create', (sql) => insertTask(sql, input));
+  return row!;
+}
+
+/** The answer first given to an Idempotency-Key, stored so that a retry gets it again. */
+export interface StoredAnswer {
+  requestHash: string;
+  statusCode: number;
+  location: string | null;
+  etag: string | null;
+  body: string;
+}
+
+/**
+ * Creates the task and records the answer under the key, in one transaction. Retries that
+ * race each other queue on a transaction-scoped advisory lock for the key, so exactly one
+ * of them inserts and the others read its answer.
+ */
+export async function createTaskOnce(
+  db: Database,
+  key: string,
+  requestHash: string,
+  input: TaskInput,
+  answer: (row: TaskRow) => Omit<StoredAnswer, 'requestHash'>,
+): Promise<{ replayed: boolean; answer: StoredAnswer }> {
+  return db.run('tasks.create_idempotent', (sql) =>
+    sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
+      const [stored] = await tx<StoredAnswer[]>`
+        select request_hash as "requestHash", status_code as "statusCode", location, etag, body
+        from idempotency_keys where key = ${key}`;
+      if (stored) return { replayed: true, answer: stored };
+      const [row] = await insertTask(tx, input);
+      const fresh = { requestHash, ...answer(row!) };
+      await tx`
+        insert into idempotency_keys (key, request_hash, status_code, location, etag, body)
+        values (${key}, ${fresh.requestHash}, ${fresh.statusCode}, ${fresh.location}, ${fresh.etag}, ${fresh.body})`;
+      // Keys are honoured for a day; clearing old ones here keeps the table small without a cron job.
+      await tx`delete from idempotency_keys where created_at < now() - interval '24 hours'`;
+      return { replayed: false, answer: fresh };
+    }),
+  ) as Promise<{ replayed: boolean; answer: StoredAnswer }>;
+}
+
+/** SET for a partial update: a column changes only when the patch names it (so dueDate can be set to null). */
+function setPatch(sql: Queryable, patch: TaskPatch) {
+  const has = (key: keyof TaskPatch) => Object.prototype.hasOwnProperty.call(patch, key);
+  return sql`
+    title = case when ${has('title')} then ${patch.title ?? null} else title end,
+    description = case when ${has('description')} then ${patch.description ?? null} else description end,
+    status = case when ${has('status')} then ${patch.status ?? null}::task_status else status end,
+    priority = case when ${has('priority')} then ${patch.priority ?? null}::task_priority else priority end,
+    due_date = case when ${has('dueDate')} then ${patch.dueDate ?? null}::date else due_date end,
+    tags = case when ${has('tags')} then ${patch.tags ?? null}::text[] else tags end,
+    version = version + 1,
+    updated_at = clock_timestamp()`;
+}
+
+export type WriteResult = { outcome: 'done'; row: TaskRow } | { outcome: 'not_found' } | { outcome: 'stale'; current: TaskRow };
+
+/** Why a conditional write matched no row: the task is gone, or its version moved on. */
+async function explainMiss(sql: Sql, id: string): Promise<WriteResult> {
+  const [current] = await sql<TaskRow[]>`select id, version, ${taskJson(sql)} as task from tasks where id = ${id}::uuid`;
+  return current ? { outcome: 'stale', current } : { outcome: 'not_found' };
+}
+
+/** `expectedVersions` comes from If-Match; undefined means unconditional. */
+export function updateTask(db: Database, id: string, patch: TaskPatch, expectedVersions: number[] | undefined): Promise<WriteResult> {
+  return db.run('tasks.update', async (sql) => {
+    const [row] = await sql<TaskRow[]>`
+      update tasks set ${setPatch(sql, patch)}
+      where id = ${id}::uuid ${expectedVersions ? sql`and version = any(${expectedVersions}::int[])` : sql``}
+      returning id, version, ${taskJson(sql)} as task`;
+    return row ? { outcome: 'done', row } : explainMiss(sql, id);
+  });
+}
+
+export function deleteTask(db: Database, id: string, expectedVersions: number[] | undefined): Promise<WriteResult> {
+  return db.run('tasks.delete', async (sql) => {
+    const [row] = await sql<TaskRow[]>`
+      delete from tasks
+      where id = ${id}::uuid ${expectedVersions ? sql`and version = any(${expectedVersions}::int[])` : sql``}
+      returning id, version, ''::text as task`;
+    return row ? { outcome: 'done', row } : explainMiss(sql, id);
+  });
+}
+
+export type BulkResult = { outcome: 'done'; count: number } | { outcome: 'missing'; missing: string[] };
+
+/** All or nothing: the rows are locked and counted first, and an unknown id ends the transaction unchanged. */
+export function bulkWrite(db: Database, ids: string[], patch: TaskPatch | undefined): Promise<BulkResult> {
+  return db.run(patch ? 'tasks.bulk_update' : 'tasks.bulk_delete', (sql) =>
+    sql.begin(async (tx) => {
+      const found = await tx<{ id: string }[]>`select id from tasks where id = any(${ids}::uuid[]) order by id for update`;
+      if (found.length !== ids.length) {
+        const present = new Set(found.map((row) => row.id));
+        return { outcome: 'missing', missing: ids.filter((id) => !present.has(id)) };
+      }
+      const result = patch
+        ? await tx`update tasks set ${setPatch(tx, patch)} where id = any(${ids}::uuid[])`
+        : await tx`delete from tasks where id = any(${ids}::uuid[])`;
+      return { outcome: 'done', count: result.count };
+    }),
+  ) as Promise<BulkResult>;
+}
+
+export interface Stats {
+  total: number;
+  byStatus: Record<string, number>;
+  byPriority: Record<string, number>;
+  overdue: number;
+}
+
+export async function taskStats(db: Database): Promise<Stats> {
+  const [row] = await db.run('tasks.stats', (sql) => sql<Record<string, number>[]>`
+    select
+      count(*)::int as total,
+      count(*) filter (where status = 'todo')::int as todo,
+      count(*) filter (where status = 'in_progress')::int as in_progress,
+      count(*) filter (where status = 'done')::int as done,
+      count(*) filter (where priority = 'low')::int as low,
+      count(*) filter (where priority = 'medium')::int as medium,
+      count(*) filter (where priority = 'high')::int as high,
+      count(*) filter (where due_date < current_date and status <> 'done')::int as overdue
+    from tasks`);
+  const stats = row!;
+  return {
+    total: stats.total!,
+    byStatus: { todo: stats.todo!, in_progress: stats.in_progress!, done: stats.done! },
+    byPriority: { low: stats.low!, medium: stats.medium!, high: stats.high! },
+    overdue: stats.overdue!,
+  };
+}
+

@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import { HttpProblem } from '@task-manager/kit';
+import { Router, type Request, type Response } from 'express';
+import type { Database } from '../db.js';
+import { bulkWrite, createTask, createTaskOnce, deleteTask, getTask, listTasks, taskStats, updateTask, type TaskRow } from './queries.js';
+import { encodeCursor, isUuid, parseBulk, parseCreate, parseListQuery, parsePatch } from './validate.js';
+
+const etagOf = (version: number) => `"${version}"`;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+function sendTask(res: Response, status: number, row: TaskRow): void {
+  res.status(status).set('ETag', etagOf(row.version)).type('application/json').send(row.task);
+}
+
+function notFound(id: string): HttpProblem {
+  return new HttpProblem(404, 'Not Found', `No task with id ${id}.`);
+}
+
+/** A path id that is not a UUID cannot name a task: answer 404 before asking the database. */
+function taskId(req: Request): string {
+  const id = String(req.params.id);
+  if (!isUuid(id)) throw notFound(id);
+  return id.toLowerCase();
+}
+
+/** If-Match as a list of the versions the client accepts; `*` means any existing version. */
+function expectedVersions(req: Request): number[] | undefined {
+  const header = req.get('if-match');
+  if (header === undefined || header.trim() === '*') return undefined;
+  const versions = header.split(',').map((tag) => /^\s*"(\d{1,9})"\s*$/.exec(tag)?.[1]);
+  if (versions.some((version) => version === undefined)) {
+    throw new HttpProblem(400, 'Bad Request', 'If-Match must be "*" or the ETag of the task, such as "3".');
+  }
+  return versions.map(Number);
+}
+
+function precondition(current: TaskRow): HttpProblem {
+  return new HttpProblem(412, 'Precondition Failed', `The task has changed since you read it; it is now at version ${current.version}.`, {
+    current: JSON.parse(current.task) as unknown,
+  });
+}
+
+/** A JSON body is required; anything else is refused before it is parsed. */
+function requireJson(req: Request): void {
+  if (!req.is('application/json')) {
+    throw new HttpProblem(415, 'Unsupported Media Type', 'Send the request body as JSON with Content-Type: application/json.');
+  }
+}
+
+export function tasksRouter(db: Database): Router {
+  const router = Router();
+
+  router.get('/tasks', async (req, res) => {
+    const query = parseListQuery(req.query as Record<string, unknown>);
+    const rows = await listTasks(db, query);
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    const nextCursor = rows.length > query.limit && last ? encodeCursor(query.sort, query.order, last.cursor_value, last.id) : null;
+    res.type('application/json').send(`{"items":[${page.map((row) => row.task).join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`);
+  });
+
+  router.post('/tasks', async (req, res) => {
+    requireJson(req);
+    const input = parseCreate(req.body);
+    const key = req.get('idempotency-key');
+    if (key === undefined) {
+      const row = await createTask(db, input);
+      res.location(`/api/tasks/${row.id}`);
+      return sendTask(res, 201, row);
+    }
+    if (!IDEMPOTENCY_KEY.test(key)) {
+      throw new HttpProblem(400, 'Bad Request', 'Idempotency-Key must be 1 to 255 visible ASCII characters.');
+    }
+    const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('base64url');
+    const { replayed, answer } = await createTaskOnce(db, key, requestHash, input, (row) => ({
+      statusCode: 201,
+      location: `/api/tasks/${row.id}`,
+      etag: etagOf(row.version),
+      body: row.task,
+    }));
+    if (answer.requestHash !== requestHash) {
+      throw new HttpProblem(422, 'Unprocessable Content', 'This Idempotency-Key was already used with a different request body.');
+    }
+    if (replayed) res.set('Idempotent-Replayed', 'true');
+    if (answer.location) res.location(answer.location);
+    if (answer.etag) res.set('ETag', answer.etag);
+    res.status(answer.statusCode).type('application/json').send(answer.body);
+  });
+
+  router.get('/tasks/:id', async (req, res) => {
+    const id = taskId(req);
+    const row = await getTask(db, id);
+    if (!row) throw notFound(id);
+    sendTask(res, 200, row);
+  });
+
+  router.patch('/tasks/:id', async (req, res) => {
+    const id = taskId(req);
+    const versions = expectedVersions(req);
+    requireJson(req);
+    const result = await updateTask(db, id, parsePatch(req.body), versions);
+    if (result.outcome === 'not_found') throw notFound(id);
+    if (result.outcome === 'stale') throw precondition(result.current);
+    sendTask(res, 200, result.row);
+  });
+
+  router.delete('/tasks/:id', async (req, res) => {
+    const id = taskId(req);
+    const result = await deleteTask(db, id, expectedVersions(req));
+    if (result.outcome === 'not_found') throw notFound(id);
+    if (result.outcome === 'stale') throw precondition(result.current);
+    res.status(204).end();
+  });
+
+  router.post('/tasks/bulk', async (req, res) => {
+    requireJson(req);
+    const bulk = parseBulk(req.body);
+    const result = await bulkWrite(db, bulk.ids, bulk.action === 'update' ? bulk.patch : undefined);
+    if (result.outcome === 'missing') {
+      throw new HttpProblem(404, 'Not Found', `${result.missing.length} of the tasks do not exist; nothing was changed.`, {
+        missing: result.missing,
+      });
+    }
+    res.json({ action: bulk.action, count: result.count });
+  });
+
+  router.get('/stats', async (_req, res) => {
+    res.json(await taskStats(db));
+  });
+
+  return router;
+}
