@@ -1,0 +1,174 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Health, Metrics, createLogger } from '@task-manager/kit';
+import { createTestDatabase, freePort } from '@task-manager/kit/testing';
+import { inject } from 'vitest';
+import { createApp } from '../src/app.js';
+import { BackendClient } from '../src/backend.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const BACKEND_MAIN = path.join(repo, 'services/backend-api/dist/main.js');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const SCREENSHOTS = path.join(repo, 'test-results');
+export const SESSION_SECRET = 'test-session-secret-that-is-long-enough-0123456789';
+
+/** The real backend as its own process, as in production; it can be stopped and started again on its port. */
+export class BackendProcess {
+  private child: ChildProcess | undefined;
+  private output = '';
+
+  private constructor(
+    readonly databaseUrl: string,
+    readonly port: number,
+  ) {}
+
+  static async start(databaseUrl: string): Promise<BackendProcess> {
+    const backend = new BackendProcess(databaseUrl, await freePort());
+    await backend.resume();
+    return backend;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async resume(): Promise<void> {
+    const child = spawn(process.execPath, [BACKEND_MAIN], {
+      cwd: path.dirname(path.dirname(BACKEND_MAIN)),
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: this.databaseUrl,
+        PORT: String(this.port),
+        METRICS_PORT: String(await freePort()),
+        LOG_LEVEL: 'warn',
+        MIGRATE_ON_START: 'true',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`the backend exited with ${child.exitCode}:\n${this.output}`);
+      try {
+        if ((await fetch(`${this.url}/readyz`)).status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(100);
+    }
+    throw new Error(`the backend did not become ready within 60 s:\n${this.output}`);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(10_000)]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
+
+export interface Stack {
+  /** The frontend's base URL. */
+  url: string;
+  backend: BackendProcess;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+/** A fresh database, the real backend on it, and the real frontend app in this process. */
+export async function startStack(options: { backendUrl?: string; timeoutMs?: number } = {}): Promise<Stack> {
+  const database = await createTestDatabase(inject('pgAdminUrl'));
+  const backend = await BackendProcess.start(database.url);
+  const metrics = new Metrics('frontend');
+  const client = new BackendClient({
+    baseUrl: new URL(options.backendUrl ?? backend.url),
+    timeoutMs: options.timeoutMs ?? 2000,
+    registry: metrics.registry,
+  });
+  const app = await createApp({
+    backend: client,
+    sessionSecret: SESSION_SECRET,
+    logger: createLogger('frontend-test', 'silent'),
+    metrics,
+    health: new Health(async () => ({ ready: true, checks: {} })),
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    backend,
+    metrics,
+    async close() {
+      await new Promise((resolve) => server.close(resolve));
+      server.closeAllConnections();
+      await client.close();
+      await backend.stop();
+      await database.drop();
+    },
+  };
+}
+
+/** Creates tasks straight through the /api pass-through, the way other clients do. */
+export async function createTasks(baseUrl: string, tasks: Record<string, unknown>[]): Promise<{ id: string; version: number; title: string }[]> {
+  const created = [];
+  for (const task of tasks) {
+    const response = await fetch(`${baseUrl}/api/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(task),
+    });
+    if (response.status !== 201) throw new Error(`creating a task answered ${response.status}: ${await response.text()}`);
+    created.push((await response.json()) as { id: string; version: number; title: string });
+  }
+  return created;
+}
+
+/**
+ * A cookie-keeping client that speaks to the UI as a browser without JavaScript does (or as
+ * htmx does, with `htmx: true`), reading the CSRF token from the page it was given.
+ */
+export class UiClient {
+  private cookie = '';
+  csrf = '';
+
+  constructor(readonly baseUrl: string) {}
+
+  async get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string }> {
+    return this.request('GET', path, undefined, headers);
+  }
+
+  async post(path: string, form: Record<string, string | string[]>, headers: Record<string, string> = {}) {
+    const body = new URLSearchParams();
+    for (const [name, value] of Object.entries(form)) for (const one of [value].flat()) body.append(name, one);
+    return this.request('POST', path, body, headers);
+  }
+
+  /** Loads the page so that the session cookie and its CSRF token are known. */
+  async open(path = '/'): Promise<string> {
+    const page = await this.get(path);
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1];
+    if (!token) throw new Error(`no CSRF token on ${path} (status ${page.status})`);
+    this.csrf = token;
+    return page.text;
+  }
+
+  private async request(method: string, path: string, body: URLSearchParams | undefined, headers: Record<string, string>) {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      body,
+      redirect: 'manual',
+      headers: { ...(this.cookie ? { cookie: this.cookie } : {}), ...headers },
+    });
+    const setCookie = response.headers.getSetCookie().find((line) => line.startsWith('tm_session='));
+    if (setCookie) this.cookie = setCookie.split(';')[0]!;
+    return { status: response.status, headers: response.headers, text: await response.text() };
+  }
+}

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    // Each file runs its own backend process and, for the browser tests, a Chromium: on two
+    // shared cores, one file at a time keeps the timings honest.
+    maxWorkers: 1,
+    fileParallelism: false,
+  },
+});
