@@ -45,7 +45,9 @@ export function listTasks(db: Database, query: ListQuery): Promise<ListedTask[]>
     const empty = sql``;
     let after = empty;
     if (query.after) {
-      const value = sql`${query.after.value}::${sql.unsafe(sort.type)}`;
+      // Bound as text, then cast by PostgreSQL: postgres.js would pass a timestamptz parameter
+      // through a JavaScript Date and lose the microseconds that tell neighbouring rows apart.
+      const value = sql`${query.after.value}::text::${sql.unsafe(sort.type)}`;
       after =
         query.order === 'asc'
           ? sql`and (${by}, id) > (${value}, ${query.after.id}::uuid)`
