@@ -1,0 +1,60 @@
+// Helpers for the chart tests: run the real helm and parse what it renders.
+import { execFileSync, spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
+
+export const repoRoot = join(import.meta.dirname, "../..");
+export const chartDir = join(repoRoot, "charts/task-manager");
+const bin = join(process.env.TASK_MANAGER_CACHE ?? "/var/cache/task-manager", "bin");
+const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+export const KUBE_VERSION = "1.35.0";
+
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  [key: string]: any;
+}
+
+export interface HelmResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `helm template task-manager charts/task-manager -n task-manager ...args`, not throwing. */
+export function helmTemplateRaw(args: string[] = []): HelmResult {
+  const r = spawnSync(
+    "helm",
+    ["template", "task-manager", chartDir, "-n", "task-manager", "--kube-version", KUBE_VERSION, ...args],
+    { env, encoding: "utf8" },
+  );
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Renders and parses every object; throws with helm's stderr on failure. */
+export function render(args: string[] = []): K8sObject[] {
+  const r = helmTemplateRaw(args);
+  if (r.status !== 0) throw new Error(`helm template failed: ${r.stderr}`);
+  return parseAllDocuments(r.stdout)
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null);
+}
+
+export function helm(args: string[]): string {
+  return execFileSync("helm", args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+export function find(objects: K8sObject[], kind: string, name: string): K8sObject {
+  const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
+  if (!o) throw new Error(`no ${kind} ${name} in: ${objects.map((x) => `${x.kind}/${x.metadata.name}`).join(", ")}`);
+  return o;
+}
+
+export const kinds = (objects: K8sObject[]) => objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+
+/** Container env as a map name -> EnvVar. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const envOf = (container: any): Record<string, any> =>
+  Object.fromEntries((container.env ?? []).map((e: { name: string }) => [e.name, e]));

@@ -1,0 +1,42 @@
+// Values the schemas (or the chart's checks) must reject, with a message that names the value.
+import { describe, expect, it } from "vitest";
+import { helmTemplateRaw } from "./helm";
+
+const cases: Array<{ name: string; set: string[]; message: RegExp }> = [
+  { name: "wrong type: replicaCount as a string", set: ["frontend.replicaCount=two"], message: /\/replicaCount': got string, want integer/ },
+  { name: "wrong type: networkPolicy.enabled as a string", set: ["global.networkPolicy.enabled=yes"], message: /\/global\/networkPolicy\/enabled': got string, want boolean/ },
+  { name: "unknown key in a subchart", set: ["backend-api.replicas=3"], message: /additional properties 'replicas' not allowed/ },
+  { name: "unknown key in the umbrella", set: ["externalDb.host=x"], message: /additional properties 'externalDb' not allowed/ },
+  { name: "unknown key under global.database", set: ["global.database.hostname=x"], message: /additional properties 'hostname' not allowed/ },
+  { name: "out of range: port", set: ["global.database.port=70000"], message: /\/global\/database\/port': maximum: got 70,000, want 65,535/ },
+  { name: "out of range: replicaCount", set: ["backend-api.replicaCount=-1"], message: /\/replicaCount': minimum: got -1, want 0/ },
+  { name: "bad nodePort", set: ["frontend.service.nodePort=8080"], message: /\/service\/nodePort': minimum: got 8,080, want 30,000/ },
+  { name: "bad service type", set: ["frontend.service.type=Headless"], message: /\/service\/type': value must be one of/ },
+  { name: "bad pull policy", set: ["backend-api.image.pullPolicy=Sometimes"], message: /\/image\/pullPolicy': value must be one of/ },
+  { name: "bad log level", set: ["global.config.logLevel=verbose"], message: /\/global\/config\/logLevel': value must be one of/ },
+  { name: "bad sslmode", set: ["global.database.sslmode=prefer"], message: /\/global\/database\/sslmode': value must be one of/ },
+  { name: "short session secret", set: ["frontend.session.secret=short"], message: /\/session\/secret'/ },
+  { name: "bad volume size", set: ["postgresql.persistence.size=lots"], message: /\/persistence\/size': '?lots'? does not match pattern/ },
+  { name: "postgresql.enabled must be a boolean", set: ["postgresql.enabled=maybe"], message: /\/postgresql\/enabled': got string, want boolean/ },
+  { name: "neither bundled nor external database", set: ["postgresql.enabled=false"], message: /postgresql.enabled=false needs an external database: set global.database.host/ },
+  { name: "both bundled and external database", set: ["global.database.host=db.example"], message: /global.database.host is set while postgresql.enabled=true/ },
+  { name: "external database without a password", set: ["postgresql.enabled=false", "global.database.host=db.example"], message: /needs global.database.password or global.database.existingSecret/ },
+  { name: "grace period shorter than the shutdown", set: ["backend-api.terminationGracePeriodSeconds=10"], message: /backend-api.terminationGracePeriodSeconds \(10\) must be at least .* = 20/ },
+];
+
+describe("rejected values", () => {
+  for (const c of cases) {
+    it(c.name, () => {
+      const r = helmTemplateRaw(c.set.flatMap((s) => ["--set", s]));
+      expect(r.status, r.stdout.slice(0, 200)).not.toBe(0);
+      expect(r.stderr).toMatch(c.message);
+    });
+  }
+
+  it("the same values are accepted when valid (the cases are not failing for another reason)", () => {
+    const ok = ["frontend.replicaCount=3", "global.database.port=6543", "frontend.service.nodePort=31000", "frontend.service.type=ClusterIP", "global.config.logLevel=debug", "postgresql.persistence.size=5Gi", "backend-api.terminationGracePeriodSeconds=20"];
+    const r = helmTemplateRaw(ok.flatMap((s) => ["--set", s]));
+    expect(r.stderr.replace(/^walk\.go.*symbolic link.*\n/gm, "")).toBe("");
+    expect(r.status).toBe(0);
+  });
+});
