@@ -38,7 +38,7 @@ export async function createApp(deps: AppDeps): Promise<Express> {
     .addGlobal('asset', (name: string) => assets.url(name))
     .addGlobal('STATUS_LABELS', { todo: 'To do', in_progress: 'In progress', done: 'Done' })
     .addGlobal('PRIORITY_LABELS', { high: 'High', medium: 'Medium', low: 'Low' })
-    .addGlobal('SORT_LABELS', { createdAt: 'Created', updatedAt: 'Updated', dueDate: 'Due date', priority: 'Priority', title: 'Title' })
+    .addGlobal('SORT_LABELS', { updatedAt: 'Updated', dueDate: 'Due date', priority: 'Priority', title: 'Title' })
     .addFilter('day', (value: string) => DAY_FORMAT.format(new Date(`${value}T00:00:00Z`)));
 
   app.use(metrics.httpMiddleware());

@@ -1,0 +1,241 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, SCREENSHOTS, createTasks, startStack, type Stack } from './support.js';
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+let stack: Stack;
+const profiles: string[] = [];
+const contexts: BrowserContext[] = [];
+
+/** A Chromium of its own with a fresh profile, so no test inherits another's cookies or cache. */
+async function browser(options: { javaScriptEnabled?: boolean; width?: number } = {}): Promise<Page> {
+  const profile = await mkdtemp(path.join(os.tmpdir(), 'task-manager-chromium-'));
+  profiles.push(profile);
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: ARGS,
+    headless: true,
+    javaScriptEnabled: options.javaScriptEnabled ?? true,
+    viewport: { width: options.width ?? 1280, height: 900 },
+  });
+  contexts.push(context);
+  context.setDefaultTimeout(10_000);
+  const page = context.pages()[0] ?? (await context.newPage());
+  return page;
+}
+
+let page: Page;
+const dialogs: string[] = [];
+
+beforeAll(async () => {
+  stack = await startStack();
+  page = await browser();
+  page.on('dialog', (dialog) => {
+    dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    void dialog.accept();
+  });
+});
+afterAll(async () => {
+  for (const context of contexts) await context.close();
+  for (const profile of profiles) await rm(profile, { recursive: true, force: true });
+  await stack?.close();
+});
+
+/** Marks the window; a full reload loses the mark, an htmx swap keeps it. */
+async function markWindow(): Promise<void> {
+  await page.evaluate(() => Object.assign(window, { swapMarker: 'still here' }));
+}
+async function windowKeptMark(): Promise<boolean> {
+  return page.evaluate(() => (window as unknown as { swapMarker?: string }).swapMarker === 'still here');
+}
+
+function row(title: string) {
+  return page.locator('#task-rows > li.task', { has: page.locator('a.title', { hasText: title }) });
+}
+
+describe('with JavaScript (htmx)', () => {
+  it('creates a task without a full reload and updates the counts', async () => {
+    await page.goto(`${stack.url}/`);
+    await markWindow();
+    await page.fill('#new-title', 'Write the report');
+    await page.fill('#new-description', 'Quarterly numbers');
+    await page.selectOption('#new-priority', 'high');
+    await page.fill('#new-dueDate', '2020-01-01');
+    await page.fill('#new-tags', 'work, urgent');
+    await page.click('#new-task button[type=submit]');
+    await expect.poll(() => row('Write the report').count()).toBe(1);
+    await expect.poll(() => page.locator('#counts').innerText()).toContain('All 1');
+    expect(await row('Write the report').getAttribute('class')).toContain('is-overdue');
+    expect(await row('Write the report').innerText()).toContain('#urgent');
+    expect(await page.inputValue('#new-title')).toBe('');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('new-title');
+    expect(await windowKeptMark()).toBe(true);
+  });
+
+  it('shows the backend’s validation message next to the field, keeping the input', async () => {
+    await page.fill('#new-title', '');
+    await page.fill('#new-description', 'typed but not saved');
+    await page.click('#new-task button[type=submit]');
+    await expect.poll(() => page.locator('#new-title-error').innerText()).toContain('must not be empty');
+    expect(await page.inputValue('#new-description')).toBe('typed but not saved');
+    await page.fill('#new-description', '');
+  });
+
+  it('edits a title inline', async () => {
+    await markWindow();
+    await row('Write the report').locator('a.title').click();
+    const title = page.locator('.task.editing input[name=title]');
+    await expect.poll(() => title.count()).toBe(1);
+    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.name)).toBe('title');
+    await title.fill('Write the final report');
+    await page.click('.task.editing button[type=submit]');
+    await expect.poll(() => row('Write the final report').count()).toBe(1);
+    await expect.poll(() => page.locator('.task.editing').count()).toBe(0);
+    expect(await windowKeptMark()).toBe(true);
+  });
+
+  it('completes a task', async () => {
+    await row('Write the final report').locator('button.complete').click();
+    await expect.poll(() => row('Write the final report').getAttribute('class')).toContain('status-done');
+    await expect.poll(() => page.locator('#counts').innerText()).toContain('Done 1');
+  });
+
+  it('searches as the user types, with the URL following and back working', async () => {
+    await createTasks(stack.url, [{ title: 'Buy apples' }, { title: 'Buy pears', priority: 'high', tags: ['fruit'] }, { title: 'Call the plumber' }]);
+    await page.goto(`${stack.url}/`);
+    await markWindow();
+    await page.locator('#q').pressSequentially('buy', { delay: 30 });
+    await expect.poll(() => page.locator('#task-rows > li.task').count()).toBe(2);
+    expect(page.url()).toBe(`${stack.url}/?q=buy`);
+    await page.fill('#filters input[name=tag]', 'fruit');
+    await page.press('#filters input[name=tag]', 'Enter');
+    await expect.poll(() => page.locator('#task-rows > li.task').count()).toBe(1);
+    expect(await row('Buy pears').count()).toBe(1);
+    expect(page.url()).toBe(`${stack.url}/?q=buy&tag=fruit`);
+    expect(await windowKeptMark()).toBe(true);
+    await page.goBack();
+    await expect.poll(() => page.url()).toBe(`${stack.url}/?q=buy`);
+    await expect.poll(() => page.locator('#task-rows > li.task').count()).toBe(2);
+  });
+
+  it('filters by status and priority, and a pushed URL opened directly renders the full page', async () => {
+    await page.goto(`${stack.url}/`);
+    await page.locator('#filters select[name=status]').selectOption('done');
+    await expect.poll(() => page.locator('#task-rows > li.task').count()).toBe(1);
+    expect(page.url()).toBe(`${stack.url}/?status=done`);
+    await page.locator('#filters select[name=priority]').selectOption('low');
+    await expect.poll(() => page.locator('#task-rows > li.task').count()).toBe(0);
+    expect(page.url()).toBe(`${stack.url}/?status=done&priority=low`);
+    await page.goto(`${stack.url}/?status=done&priority=high`);
+    expect(await page.locator('h1').innerText()).toBe('Task Manager');
+    expect(await page.locator('#task-rows > li.task').count()).toBe(1);
+    expect(await page.inputValue('#filters select[name=status]')).toBe('done');
+  });
+
+  it('pages past the first page with "Load more"', async () => {
+    await createTasks(stack.url, Array.from({ length: 55 }, (_, i) => ({ title: `Paged task ${String(i + 1).padStart(2, '0')}`, tags: ['paged'] })));
+    await page.goto(`${stack.url}/?tag=paged`);
+    expect(await page.locator('#task-rows > li.task').count()).toBe(50);
+    await markWindow();
+    await page.click('#load-more a');
+    await expect.poll(() => page.locator('#task-rows > li.task').count()).toBe(55);
+    expect(await page.locator('#load-more').count()).toBe(0);
+    expect(await row('Paged task 01').count()).toBe(1);
+    expect(await windowKeptMark()).toBe(true);
+  });
+
+  it('marks several tasks done at once', async () => {
+    await page.goto(`${stack.url}/?q=buy`);
+    for (const title of ['Buy apples', 'Buy pears']) await row(title).locator('input.select').check();
+    await page.click('#bulk button[value=done]');
+    await expect.poll(() => page.locator('#messages').innerText()).toContain('Marked 2 tasks done.');
+    expect(await row('Buy apples').getAttribute('class')).toContain('status-done');
+    expect(await row('Buy pears').getAttribute('class')).toContain('status-done');
+  });
+
+  it('deletes a task after confirming', async () => {
+    await page.goto(`${stack.url}/?q=plumber`);
+    dialogs.length = 0;
+    await row('Call the plumber').locator('a.delete').click();
+    await expect.poll(() => row('Call the plumber').count()).toBe(0);
+    expect(dialogs).toEqual(['confirm: Delete “Call the plumber”?']);
+    await page.goto(`${stack.url}/?q=plumber`);
+    expect(await page.locator('#task-rows > li.task').count()).toBe(0);
+  });
+
+  it('shows the current version when someone else changed the task (412)', async () => {
+    const [task] = await createTasks(stack.url, [{ title: 'Contested task' }]);
+    await page.goto(`${stack.url}/?q=contested`);
+    const changed = await fetch(`${stack.url}/api/tasks/${task!.id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Contested task, renamed elsewhere', priority: 'high' }),
+    });
+    expect(changed.status).toBe(200);
+    await row('Contested task').locator('select[name=status]').selectOption('in_progress');
+    await expect.poll(() => page.locator('.task .notice').innerText()).toContain('Someone else changed this task');
+    expect(await row('Contested task, renamed elsewhere').count()).toBe(1);
+    const current = (await (await fetch(`${stack.url}/api/tasks/${task!.id}`)).json()) as { status: string };
+    expect(current.status).toBe('todo');
+  });
+
+  it('shows a script title as text and runs nothing', async () => {
+    dialogs.length = 0;
+    await page.goto(`${stack.url}/`);
+    await page.fill('#new-title', '<script>alert(1)</script><img src=x onerror=alert(2)>');
+    await page.click('#new-task button[type=submit]');
+    await expect.poll(() => row('<script>alert(1)</script>').count()).toBe(1);
+    await page.reload();
+    expect(await row('<script>alert(1)</script>').locator('a.title').innerText()).toBe('<script>alert(1)</script><img src=x onerror=alert(2)>');
+    expect(dialogs).toEqual([]);
+  });
+
+  it('says the task service is unavailable while the backend is stopped, and recovers by itself', async () => {
+    await stack.backend.stop();
+    await page.goto(`${stack.url}/`);
+    expect(await page.locator('.unavailable').innerText()).toContain('The task service is unavailable');
+    await page.fill('#new-title', 'Typed during the outage');
+    await page.click('#new-task button[type=submit]');
+    await expect.poll(() => page.locator('#new-task .form-messages').innerText()).toContain('unavailable');
+    expect(await page.inputValue('#new-title')).toBe('Typed during the outage');
+    await stack.backend.resume();
+    await expect.poll(() => page.locator('#task-rows > li.task').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(await page.locator('.unavailable').count()).toBe(0);
+    await expect.poll(() => page.locator('#counts').innerText()).toContain('All');
+  });
+
+  it('looks right on a desktop and on a 360 px phone (screenshots in test-results/)', async () => {
+    await page.goto(`${stack.url}/?limit=8&sort=dueDate&order=asc`);
+    await mkdir(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'frontend-main-page.png'), fullPage: true });
+    const phone = await browser({ width: 360 });
+    await phone.goto(`${stack.url}/?limit=5`);
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await phone.screenshot({ path: path.join(SCREENSHOTS, 'frontend-main-page-phone.png'), fullPage: true });
+  });
+});
+
+describe('without JavaScript', () => {
+  it('creates and deletes with plain forms and links (POST-redirect-GET)', async () => {
+    const plain = await browser({ javaScriptEnabled: false });
+    await plain.goto(`${stack.url}/`);
+    await plain.fill('#new-title', 'No-JS task');
+    await plain.click('#new-task button[type=submit]');
+    await plain.waitForURL(`${stack.url}/`);
+    expect(await plain.locator('#messages').innerText()).toContain('Created “No-JS task”.');
+    const created = plain.locator('#task-rows > li.task', { has: plain.locator('a.title', { hasText: 'No-JS task' }) });
+    expect(await created.count()).toBe(1);
+    await created.locator('a.delete').click();
+    await plain.waitForURL(/\/tasks\/[0-9a-f-]+\/delete$/);
+    expect(await plain.locator('h2').innerText()).toBe('Delete “No-JS task”?');
+    await plain.click('button.danger');
+    await plain.waitForURL(`${stack.url}/`);
+    expect(await plain.locator('#messages').innerText()).toContain('Task deleted.');
+    expect(await plain.locator('#task-rows a.title', { hasText: 'No-JS task' }).count()).toBe(0);
+  });
+});
