@@ -112,3 +112,258 @@ describe('creating a task', () => {
     expect(page.text).not.toContain('<b>x</b>');
   });
 });
+
+async function apiTask(id: string): Promise<{ title: string; status: string; version: number } | undefined> {
+  const response = await fetch(`${stack.url}/api/tasks/${id}`);
+  return response.status === 200 ? ((await response.json()) as { title: string; status: string; version: number }) : undefined;
+}
+
+describe('editing a task', () => {
+  it('opens the edit form as a fragment for htmx and as a full page otherwise', async () => {
+    const [task] = await createTasks(stack.url, [{ title: 'Editable', tags: ['a', 'b'] }]);
+    const ui = new UiClient(stack.url);
+    const fragment = await ui.get(`/tasks/${task!.id}/edit`, htmx);
+    expect(fragment.text.trimStart()).toMatch(new RegExp(`^<li id="task-${task!.id}" class="task editing">`));
+    expect(fragment.text).toContain('value="a, b"');
+    const page = await ui.get(`/tasks/${task!.id}/edit`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<!doctype html>');
+    expect(page.text).toContain('value="Editable"');
+  });
+
+  it('saves with htmx and answers the row plus the counts', async () => {
+    const [task] = await createTasks(stack.url, [{ title: 'Before' }]);
+    const ui = new UiClient(stack.url);
+    await ui.open();
+    const saved = await ui.post(`/tasks/${task!.id}`, { _form: 'edit', version: String(task!.version), title: 'After', tags: 'x, y', dueDate: '' }, { ...htmx, 'X-CSRF-Token': ui.csrf });
+    expect(saved.status).toBe(200);
+    expect(saved.text.trimStart()).toMatch(new RegExp(`^<li id="task-${task!.id}" class="task status-todo`));
+    expect(saved.text).toContain('>After</a>');
+    expect(saved.text).toMatch(/<nav id="counts"[^>]*hx-swap-oob="true"/);
+    expect(await apiTask(task!.id)).toMatchObject({ title: 'After', tags: ['x', 'y'], dueDate: null, version: task!.version + 1 });
+  });
+
+  it('answers a stale version with the current task and a clear message, changing nothing (htmx)', async () => {
+    const [task] = await createTasks(stack.url, [{ title: 'Original' }]);
+    const ui = new UiClient(stack.url);
+    await ui.open();
+    expect((await ui.post(`/tasks/${task!.id}`, { _csrf: ui.csrf, version: String(task!.version), title: 'First writer' })).status).toBe(303);
+    const stale = await ui.post(`/tasks/${task!.id}`, { version: String(task!.version), status: 'done' }, { ...htmx, 'X-CSRF-Token': ui.csrf });
+    expect(stale.status).toBe(412);
+    expect(stale.text).toContain('Someone else changed this task');
+    expect(stale.text).toContain('>First writer</a>');
+    expect(stale.text).toContain(`name="version" value="${task!.version + 1}"`);
+    expect((await apiTask(task!.id))!.status).toBe('todo');
+  });
+
+  it('without JavaScript, a stale save goes back to the edit page with the fresh values and the message', async () => {
+    const [task] = await createTasks(stack.url, [{ title: 'Plain original' }]);
+    await fetch(`${stack.url}/api/tasks/${task!.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Changed elsewhere' }) });
+    const ui = new UiClient(stack.url);
+    await ui.open();
+    const stale = await ui.post(`/tasks/${task!.id}`, { _csrf: ui.csrf, _form: 'edit', version: String(task!.version), title: 'Mine' });
+    expect(stale.status).toBe(303);
+    expect(stale.headers.get('location')).toBe(`/tasks/${task!.id}/edit`);
+    const page = await ui.get(stale.headers.get('location')!);
+    expect(page.text).toContain('Someone else changed this task');
+    expect(page.text).toContain('value="Changed elsewhere"');
+  });
+
+  it('shows 422 details in the edit form, for htmx and for plain posts', async () => {
+    const [task] = await createTasks(stack.url, [{ title: 'Valid' }]);
+    const ui = new UiClient(stack.url);
+    await ui.open();
+    const fragment = await ui.post(`/tasks/${task!.id}`, { _form: 'edit', version: String(task!.version), title: '', description: 'still here' }, { ...htmx, 'X-CSRF-Token': ui.csrf });
+    expect(fragment.status).toBe(422);
+    expect(fragment.text).toMatch(new RegExp(`id="edit-${task!.id}-title-error">must not be empty`));
+    expect(fragment.text).toContain('>still here</textarea>');
+    const page = await ui.post(`/tasks/${task!.id}`, { _csrf: ui.csrf, _form: 'edit', version: String(task!.version), title: 'ok', dueDate: 'tomorrow' });
+    expect(page.status).toBe(422);
+    expect(page.text).toContain('<!doctype html>');
+    expect(page.text).toMatch(/-dueDate-error">must be a date/);
+    expect(page.text).toContain('value="tomorrow"');
+  });
+
+  it('answers 404 for an unknown or malformed task id', async () => {
+    const ui = new UiClient(stack.url);
+    expect((await ui.get('/tasks/00000000-0000-4000-8000-000000000000/edit')).status).toBe(404);
+    const malformed = await ui.get('/tasks/not-an-id/edit');
+    expect(malformed.status).toBe(404);
+    expect(malformed.text).toContain('There is no such task');
+  });
+});
+
+describe('deleting and bulk actions', () => {
+  it('deletes with htmx (an empty row and fresh counts) and without JavaScript (redirect with a flash)', async () => {
+    const [one, two] = await createTasks(stack.url, [{ title: 'Delete me (htmx)' }, { title: 'Delete me (plain)' }]);
+    const ui = new UiClient(stack.url);
+    await ui.open();
+    const viaHtmx = await ui.post(`/tasks/${one!.id}/delete`, {}, { ...htmx, 'X-CSRF-Token': ui.csrf });
+    expect(viaHtmx.status).toBe(200);
+    expect(viaHtmx.text.trimStart()).toMatch(/^<nav id="counts"[^>]*hx-swap-oob="true"/);
+    const confirm = await ui.get(`/tasks/${two!.id}/delete`);
+    expect(confirm.text).toContain('Delete “Delete me (plain)”?');
+    const plain = await ui.post(`/tasks/${two!.id}/delete`, { _csrf: ui.csrf });
+    expect(plain.status).toBe(303);
+    expect((await ui.get('/')).text).toContain('Task deleted.');
+    expect(await apiTask(one!.id)).toBeUndefined();
+    expect(await apiTask(two!.id)).toBeUndefined();
+  });
+
+  it('marks several done without JavaScript and returns to the list it came from', async () => {
+    const tasks = await createTasks(stack.url, [{ title: 'Bulk one' }, { title: 'Bulk two' }, { title: 'Bulk untouched' }]);
+    const ui = new UiClient(stack.url);
+    await ui.open();
+    const done = await ui.post('/tasks/bulk', { _csrf: ui.csrf, _return: '/?q=bulk', action: 'done', ids: [tasks[0]!.id, tasks[1]!.id] });
+    expect(done.status).toBe(303);
+    expect(done.headers.get('location')).toBe('/?q=bulk');
+    expect((await ui.get('/?q=bulk')).text).toContain('Marked 2 tasks done.');
+    expect((await apiTask(tasks[0]!.id))!.status).toBe('done');
+    expect((await apiTask(tasks[2]!.id))!.status).toBe('todo');
+  });
+
+  it('deletes several with htmx, answering the list with a message', async () => {
+    const tasks = await createTasks(stack.url, [{ title: 'Gone one' }, { title: 'Gone two' }]);
+    const ui = new UiClient(stack.url);
+    await ui.open();
+    const deleted = await ui.post('/tasks/bulk', { _return: '/?q=gone', action: 'delete', ids: tasks.map((t) => t.id) }, { ...htmx, 'X-CSRF-Token': ui.csrf });
+    expect(deleted.status).toBe(200);
+    expect(deleted.text.trimStart()).toMatch(/^<section id="task-list"/);
+    expect(deleted.text).toContain('Deleted 2 tasks.');
+    expect(deleted.text).not.toContain('Gone one');
+    expect(await apiTask(tasks[0]!.id)).toBeUndefined();
+  });
+
+  it('changes nothing when one of the ids is unknown, and says so', async () => {
+    const [task] = await createTasks(stack.url, [{ title: 'Bulk survivor' }]);
+    const ui = new UiClient(stack.url);
+    await ui.open();
+    await ui.post('/tasks/bulk', { _csrf: ui.csrf, action: 'delete', ids: [task!.id, '00000000-0000-4000-8000-000000000000'] });
+    expect((await ui.get('/')).text).toContain('Some of the selected tasks no longer exist, so nothing was changed.');
+    expect(await apiTask(task!.id)).toBeDefined();
+  });
+
+  it('refuses odd bulk requests without a 500, and never redirects off-site', async () => {
+    const ui = new UiClient(stack.url);
+    await ui.open();
+    expect((await ui.post('/tasks/bulk', { _csrf: ui.csrf, action: 'explode', ids: 'x' })).status).toBe(400);
+    const none = await ui.post('/tasks/bulk', { _csrf: ui.csrf, action: 'done', _return: '//evil.example/' });
+    expect(none.status).toBe(303);
+    expect(none.headers.get('location')).toBe('/');
+    expect((await ui.get('/')).text).toContain('Select at least one task first.');
+  });
+});
+
+describe('paging', () => {
+  it('pages with keyset cursors: a plain link and an htmx "load more" fragment', async () => {
+    await createTasks(stack.url, Array.from({ length: 53 }, (_, i) => ({ title: `Page item ${i}`, tags: ['pageme'] })));
+    const ui = new UiClient(stack.url);
+    const first = await ui.get('/?tag=pageme');
+    expect(first.text.match(/<li id="task-/g)).toHaveLength(50);
+    const next = /<li id="load-more" class="more">\s*<a class="button secondary" href="([^"]+)"/.exec(first.text)?.[1]?.replaceAll('&amp;', '&');
+    expect(next).toMatch(/^\/\?tag=pageme&cursor=/);
+    const second = await ui.get(next!);
+    expect(second.text.match(/<li id="task-/g)).toHaveLength(3);
+    expect(second.text).toContain('Back to the first page');
+    expect(second.text).not.toContain('id="load-more"');
+    const fragment = await ui.get(next!, { ...htmx, 'HX-Target': 'load-more' });
+    expect(fragment.text.trimStart()).toMatch(/^<li id="task-/);
+    expect(fragment.text.match(/<li id="task-/g)).toHaveLength(3);
+    expect(fragment.text).toContain('autofocus');
+  });
+});
+
+describe('bad input never gets a 500', () => {
+  it('shows the backend’s complaint about a bad filter or cursor as a page', async () => {
+    const ui = new UiClient(stack.url);
+    for (const query of ['limit=abc', 'limit=100000', 'cursor=garbage', 'sort=nonsense', `q=${'x'.repeat(500)}`]) {
+      const page = await ui.get(`/?${query}`);
+      expect(page.status, query).toBeGreaterThanOrEqual(400);
+      expect(page.status, query).toBeLessThan(500);
+      expect(page.text, query).toContain('These filters cannot be applied');
+    }
+  });
+
+  it('answers a too-large form with 413, an unknown page with 404, a tampered session with a fresh one', async () => {
+    const ui = new UiClient(stack.url);
+    await ui.open();
+    expect((await ui.post('/tasks', { _csrf: ui.csrf, title: 'x'.repeat(100_000) })).status).toBe(413);
+    const missing = await ui.get('/no/such/page');
+    expect(missing.status).toBe(404);
+    expect(missing.text).toContain('There is no page at /no/such/page.');
+    const tampered = await fetch(`${stack.url}/tasks`, {
+      method: 'POST',
+      headers: { cookie: 'tm_session=eyJjc3JmIjoiYWJjIn0.forged', 'content-type': 'application/x-www-form-urlencoded' },
+      body: '_csrf=abc&title=forged',
+      redirect: 'manual',
+    });
+    expect(tampered.status).toBe(403);
+  });
+});
+
+describe('/api pass-through', () => {
+  it('passes requests and answers through unchanged, with no CSRF check', async () => {
+    const created = await fetch(`${stack.url}/api/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'passthrough-test-1' },
+      body: JSON.stringify({ title: 'Through the frontend' }),
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('location')).toMatch(/^\/api\/tasks\/[0-9a-f-]{36}$/);
+    expect(created.headers.get('etag')).toBe('"1"');
+    expect(created.headers.get('x-request-id')).toBe('passthrough-test-1');
+    const task = (await created.json()) as { id: string };
+    const stale = await fetch(`${stack.url}/api/tasks/${task.id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', 'if-match': '"7"' },
+      body: JSON.stringify({ title: 'x' }),
+    });
+    expect(stale.status).toBe(412);
+    expect(stale.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+    expect(((await stale.json()) as { current: { id: string } }).current.id).toBe(task.id);
+    const invalid = await fetch(`${stack.url}/api/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":' });
+    expect(invalid.status).toBe(400);
+    expect((await fetch(`${stack.url}/api/tasks/${task.id}`, { method: 'DELETE' })).status).toBe(204);
+  });
+
+  it('records backend calls and page requests by route template in the metrics', async () => {
+    await new UiClient(stack.url).get('/');
+    const metrics = await stack.metrics.registry.metrics();
+    expect(metrics).toMatch(/backend_request_duration_seconds_count\{[^}]*method="GET"[^}]*route="\/api\/tasks"[^}]*status_code="200"/);
+    expect(metrics).toMatch(/backend_request_duration_seconds_count\{[^}]*route="passthrough"/);
+    expect(metrics).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/"[^}]*status_code="200"/);
+    expect(metrics).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/api\/\*"/);
+  });
+});
+
+describe('when the backend is down', () => {
+  it('answers 503 "unavailable" pages, keeps typed input, stays ready, and recovers', async () => {
+    await stack.backend.stop();
+    try {
+      const ui = new UiClient(stack.url);
+      const page = await ui.get('/');
+      expect(page.status).toBe(503);
+      expect(page.text).toContain('The task service is unavailable');
+      const fragment = await ui.get('/?q=x', htmx);
+      expect(fragment.status).toBe(503);
+      expect(fragment.text).toContain('hx-trigger="load delay:3s"');
+      await ui.open();
+      const plain = await ui.post('/tasks', { _csrf: ui.csrf, title: 'Typed while down', description: 'keep me' });
+      expect(plain.status).toBe(503);
+      expect(plain.text).toContain('value="Typed while down"');
+      expect(plain.text).toContain('>keep me</textarea>');
+      const viaHtmx = await ui.post('/tasks', { title: 'Typed while down' }, { ...htmx, 'X-CSRF-Token': ui.csrf });
+      expect(viaHtmx.status).toBe(503);
+      expect(viaHtmx.text).toContain('value="Typed while down"');
+      expect(viaHtmx.text).toContain('unavailable');
+      const api = await fetch(`${stack.url}/api/tasks`);
+      expect(api.status).toBe(503);
+      expect(api.headers.get('content-type')).toContain('application/problem+json');
+      expect((await fetch(`${stack.url}/readyz`)).status).toBe(200);
+      expect((await fetch(`${stack.url}/livez`)).status).toBe(200);
+    } finally {
+      await stack.backend.resume();
+    }
+    expect((await new UiClient(stack.url).get('/')).status).toBe(200);
+  });
+});
