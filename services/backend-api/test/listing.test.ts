@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectConforms } from './conformance.js';
-import { call, startBackend, type RunningBackend } from './support.js';
+import { call, scalar, startBackend, type RunningBackend } from './support.js';
 
 let backend: RunningBackend;
 const api = (method: string, path: string, options?: Parameters<typeof call>[3]) => call(backend.baseUrl, method, path, options);
@@ -222,13 +222,12 @@ describe('POST /api/tasks/bulk', () => {
 
   it('handles the full 500 ids in one transaction', async () => {
     const ids: string[] = [];
-    const [{ count }] = await backend.db.sql`select count(*)::int as count from tasks`;
+    const count = await scalar<number>(backend.db.sql`select count(*)::int from tasks`);
     const rows = await backend.db.sql<{ id: string }[]>`
       insert into tasks (title) select 'bulk ' || n from generate_series(1, 500) n returning id`;
     ids.push(...rows.map((r) => r.id));
     const reply = await api('POST', '/api/tasks/bulk', { body: { action: 'delete', ids } });
     expect(reply.body).toEqual({ action: 'delete', count: 500 });
-    const [{ count: after }] = await backend.db.sql`select count(*)::int as count from tasks`;
-    expect(after).toBe(count);
+    expect(await scalar(backend.db.sql`select count(*)::int from tasks`)).toBe(count);
   });
 });

@@ -85,3 +85,9 @@ export async function call(
   }
   return { status: response.status, headers: response.headers, body: parsed, text };
 }
+
+/** The single value of a one-row, one-column query. */
+export async function scalar<T>(query: Promise<readonly object[]>): Promise<T> {
+  const [row] = await query;
+  return Object.values(row!)[0] as T;
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectConforms } from './conformance.js';
-import { call, startBackend, type RunningBackend } from './support.js';
+import { call, scalar, startBackend, type RunningBackend } from './support.js';
 
 let backend: RunningBackend;
 const api = (method: string, path: string, options?: Parameters<typeof call>[3]) => call(backend.baseUrl, method, path, options);
@@ -251,8 +251,7 @@ describe('Idempotency-Key', () => {
     const replies = await Promise.all(Array.from({ length: 12 }, () => api('POST', '/api/tasks', { body: { title: 'Raced once' }, headers })));
     expect(replies.every((r) => r.status === 201)).toBe(true);
     expect(new Set(replies.map((r) => r.body.id)).size).toBe(1);
-    const [{ count }] = await backend.db.sql`select count(*)::int as count from tasks where title = 'Raced once'`;
-    expect(count).toBe(1);
+    expect(await scalar(backend.db.sql`select count(*)::int from tasks where title = 'Raced once'`)).toBe(1);
   });
 
   it('refuses the same key with a different body with 422', async () => {

@@ -67,9 +67,14 @@ export function installGracefulShutdown(options: ShutdownOptions): () => Promise
 function closeServer(server: http.Server): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) return resolve();
-    // close() stops accepting and waits for open requests; idle keep-alive sockets would
-    // otherwise hold it open until their own timeout.
-    server.close(() => resolve());
+    // close() stops accepting and waits for open connections. A keep-alive connection whose
+    // request finishes after this point turns idle and would stay open until the client
+    // drops it, so idle connections are closed again as they appear.
+    const sweeper = setInterval(() => server.closeIdleConnections(), 50);
+    server.close(() => {
+      clearInterval(sweeper);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }

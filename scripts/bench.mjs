@@ -1,0 +1,55 @@
+/**
+ * `npm run bench`: the performance targets, measured against a ceiling taken in the same run.
+ * Starts an embedded PostgreSQL (never the machine's own), benchmarks the backend, then the
+ * frontend's full page on top of it, prints the figures and checks them against the targets.
+ */
+import { performance } from 'node:perf_hooks';
+import { startEmbeddedPostgres } from '@task-manager/kit/testing';
+import { benchBackend, ensurePgbench } from '../services/backend-api/bench/backend.mjs';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const started = performance.now();
+const log = (message) => console.log(`[bench +${((performance.now() - started) / 1000).toFixed(0)}s] ${message}`);
+
+ensurePgbench(log);
+log('starting embedded PostgreSQL');
+const server = await startEmbeddedPostgres();
+const checks = [];
+const rows = [];
+try {
+  const backend = await benchBackend({ adminUrl: server.adminUrl, seconds: SECONDS, log });
+  const list = backend.results[0];
+  rows.push(...backend.results, backend.ceiling);
+  const ratio = list.requestsPerSecond / backend.ceiling.requestsPerSecond;
+  checks.push(['backend list throughput ≥ 20% of the pgbench ceiling', `${(ratio * 100).toFixed(1)}%`, ratio >= 0.2]);
+  checks.push(['backend list p99 < 30 ms at 32 connections', `${list.p99Ms} ms`, list.p99Ms < 30]);
+  checks.push(['backend peak RSS < 150 MB', `${backend.peakRssMb.toFixed(0)} MB`, backend.peakRssMb < 150]);
+  checks.push(['no failed requests', String(backend.results.reduce((sum, r) => sum + r.failed, 0)), backend.results.every((r) => r.failed === 0)]);
+
+  let frontendBench;
+  try {
+    frontendBench = await import('../services/frontend/bench/page.mjs');
+  } catch (error) {
+    if (error.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+  }
+  if (frontendBench) {
+    const page = await frontendBench.benchPage({ backendUrl: backend.backend.url, seconds: SECONDS, log });
+    rows.push(page);
+    const cost = list.requestsPerSecond / page.requestsPerSecond;
+    checks.push(['frontend page p99 < 50 ms', `${page.p99Ms} ms`, page.p99Ms < 50]);
+    checks.push(['frontend adds ≤ half again the backend cost (backend rps / page rps ≤ 1.5)', cost.toFixed(2), cost <= 1.5]);
+    checks.push(['no failed page requests', String(page.failed), page.failed === 0]);
+  }
+  await backend.backend.stop();
+  await backend.database.drop();
+} finally {
+  await server.stop();
+}
+
+console.log('\n| scenario | req/s | p50 ms | p99 ms | requests | failed |\n|---|---:|---:|---:|---:|---:|');
+for (const row of rows) console.log(`| ${row.name} | ${row.requestsPerSecond} | ${row.p50Ms ?? ''} | ${row.p99Ms ?? ''} | ${row.requests ?? ''} | ${row.failed ?? ''} |`);
+console.log('\n| target | measured | met |\n|---|---:|---|');
+for (const [target, measured, met] of checks) console.log(`| ${target} | ${measured} | ${met ? 'yes' : 'NO'} |`);
+const missed = checks.filter(([, , met]) => !met).length;
+console.log(`\nbench: ${checks.length - missed} passed, ${missed} failed`);
+process.exitCode = missed ? 1 : 0;

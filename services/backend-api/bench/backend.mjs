@@ -1,0 +1,166 @@
+/**
+ * The backend benchmark: 10,000 seeded tasks, one backend process (as one pod runs it), and
+ * autocannon at 32 connections for list, get-by-id and create; then the ceiling: the very
+ * statement the list endpoint sends, run by pgbench straight against PostgreSQL (prepared,
+ * 8 clients, no HTTP). Used by the root's `npm run bench`.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import postgres from 'postgres';
+import { createTestDatabase, freePort } from '@task-manager/kit/testing';
+import { listTasks } from '../dist/tasks/queries.js';
+import { parseListQuery } from '../dist/tasks/validate.js';
+
+const PACKAGE_DIR = new URL('../', import.meta.url);
+export const CONNECTIONS = 32;
+
+export async function seed(url, count, log) {
+  const sql = postgres(url, { onnotice: () => {} });
+  try {
+    await sql`
+      insert into tasks (title, description, status, priority, due_date, tags, created_at, updated_at)
+      select 'Task ' || n || ' ' || md5(n::text),
+             repeat('Some words about task ' || n || '. ', 1 + n % 6),
+             (array['todo','in_progress','done'])[1 + n % 3]::task_status,
+             (array['low','medium','high'])[1 + n % 3]::task_priority,
+             case when n % 4 = 0 then null else current_date + (n % 90 - 30) end,
+             case n % 5 when 0 then '{}' when 1 then '{ops}' when 2 then '{ops,urgent}' when 3 then '{design}' else '{home,errand}' end::text[],
+             now() - make_interval(secs => n), now() - make_interval(secs => n)
+      from generate_series(1, ${count}) n`;
+    await sql`analyze tasks`;
+    const ids = (await sql`select id from tasks order by random() limit 1000`).map((row) => row.id);
+    log(`seeded ${count} tasks`);
+    return ids;
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Starts dist/main.js as the container does and resolves once it is ready. */
+export async function startBackend(databaseUrl, extraEnv = {}) {
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    cwd: PACKAGE_DIR,
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'warn', ...extraEnv },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url,
+    pid: child.pid,
+    /** Peak resident set size of the process so far (the kernel's high-water mark). */
+    peakRssMb: () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024,
+    stop: () => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', resolve), child.kill('SIGTERM')))),
+  };
+}
+
+export function load(name, options, log) {
+  return new Promise((resolve, reject) => {
+    log(`load: ${name} (${CONNECTIONS} connections, ${options.duration}s)`);
+    autocannon({ connections: CONNECTIONS, ...options }, (error, result) => {
+      if (error) return reject(error);
+      const failed = result.errors + result.timeouts + result.non2xx;
+      resolve({
+        name,
+        requestsPerSecond: Math.round(result.requests.average),
+        p50Ms: result.latency.p50,
+        p99Ms: result.latency.p99,
+        requests: result.requests.total,
+        failed,
+      });
+    });
+  });
+}
+
+/** The SQL text the list endpoint sends for `?limit=50`, exactly as postgres.js prepares it. */
+async function listStatement(url) {
+  const sql = postgres(url, { onnotice: () => {} });
+  try {
+    const query = parseListQuery({ limit: '50' });
+    const described = await listTasks({ run: (_name, run) => run(sql).describe() }, query);
+    if (described.types.length !== 1) throw new Error('the list statement changed its parameters; update the bench');
+    return { text: described.string.replace('$1', ':page_plus_one'), pagePlusOne: query.limit + 1 };
+  } finally {
+    await sql.end();
+  }
+}
+
+export function ensurePgbench(log) {
+  try {
+    execFileSync('pgbench', ['--version'], { stdio: 'ignore' });
+  } catch {
+    if (process.getuid?.() !== 0) throw new Error('pgbench is missing: install Debian\'s postgresql-client package');
+    log('installing pgbench (Debian postgresql-client)');
+    execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null'], { stdio: 'inherit' });
+  }
+}
+
+export async function pgbenchCeiling(url, seconds, log) {
+  const { text, pagePlusOne } = await listStatement(url);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'task-manager-pgbench-'));
+  try {
+    const script = path.join(dir, 'list.sql');
+    writeFileSync(script, `\\set page_plus_one ${pagePlusOne}\n${text.replace(/\s+/g, ' ').trim()};\n`);
+    log(`ceiling: pgbench, the list statement, prepared, 8 clients, ${seconds}s`);
+    const parsed = new URL(url);
+    const output = execFileSync(
+      'pgbench',
+      ['-n', '-M', 'prepared', '-c', '8', '-j', '2', '-T', String(seconds), '-f', script, '-h', parsed.hostname, '-p', parsed.port, '-U', decodeURIComponent(parsed.username), parsed.pathname.slice(1)],
+      { env: { ...process.env, PGPASSWORD: decodeURIComponent(parsed.password) }, encoding: 'utf8' },
+    );
+    const tps = Number(/tps = ([\d.]+)/.exec(output)?.[1]);
+    const failed = Number(/number of failed transactions: (\d+)/.exec(output)?.[1] ?? 0);
+    if (!tps || failed) throw new Error(`pgbench failed:\n${output}`);
+    return { name: 'ceiling: pgbench list statement', requestsPerSecond: Math.round(tps) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the whole backend benchmark on a fresh database of the given server. */
+export async function benchBackend({ adminUrl, seconds, log }) {
+  const database = await createTestDatabase(adminUrl);
+  execFileSync(process.execPath, ['dist/migrations/migrate.js', 'up'], { cwd: PACKAGE_DIR, env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'warn' } });
+  const ids = await seed(database.url, 10_000, log);
+  const backend = await startBackend(database.url);
+  let next = 0;
+  const results = [];
+  results.push(await load('warm-up', { url: `${backend.url}/api/tasks?limit=50`, duration: 2 }, () => {}));
+  results.pop();
+  results.push(await load('backend: list limit=50', { url: `${backend.url}/api/tasks?limit=50`, duration: seconds }, log));
+  results.push(
+    await load(
+      'backend: get by id',
+      { url: backend.url, duration: seconds, requests: [{ setupRequest: (request) => ({ ...request, path: `/api/tasks/${ids[next++ % ids.length]}` }) }] },
+      log,
+    ),
+  );
+  results.push(
+    await load(
+      'backend: create',
+      {
+        url: `${backend.url}/api/tasks`,
+        duration: seconds,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'Benchmark task', description: 'Created under load', priority: 'high', tags: ['bench'] }),
+      },
+      log,
+    ),
+  );
+  const peakRssMb = backend.peakRssMb();
+  const ceiling = await pgbenchCeiling(database.url, seconds, log);
+  return { results, ceiling, peakRssMb, backend, database };
+}

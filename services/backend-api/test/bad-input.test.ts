@@ -1,0 +1,96 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, scalar, startBackend, type RunningBackend } from './support.js';
+
+let backend: RunningBackend;
+let knownId: string;
+
+beforeAll(async () => {
+  backend = await startBackend();
+  for (let i = 0; i < 5; i++) {
+    const reply = await call(backend.baseUrl, 'POST', '/api/tasks', { body: { title: `seed ${i}`, tags: ['seed'] } });
+    knownId = reply.body.id;
+  }
+});
+afterAll(() => backend.close());
+
+/** A digest of every stored row: equal before and after means nothing was changed. */
+async function snapshot(): Promise<string> {
+  return scalar<string>(backend.db.sql`select coalesce(md5(string_agg(t::text, '|' order by id)), 'empty') from tasks t`);
+}
+
+const anyText = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.constantFrom('', ' ', '\u0000', '%', "' or 1=1 --", '..', '😀', '-1', '1e999', 'null', 'true', '[]', '{}'),
+);
+const jsonish = fc.oneof(fc.jsonValue({ maxDepth: 3 }), anyText.map((text) => ({ title: text })));
+const pathOf = fc.oneof(
+  fc.constantFrom('/api/tasks', '/api/tasks/bulk', '/api/stats', '/api/openapi.json', '/readyz', '/livez'),
+  fc.constant('/api/tasks/KNOWN'),
+  anyText.map((segment) => `/api/tasks/${encodeURIComponent(segment)}`),
+  anyText.map((segment) => `/api/${encodeURIComponent(segment)}`),
+);
+const queryOf = fc.dictionary(
+  fc.oneof(fc.constantFrom('status', 'priority', 'tag', 'q', 'dueBefore', 'dueAfter', 'sort', 'order', 'limit', 'cursor'), fc.string({ maxLength: 8 })),
+  anyText,
+  { maxKeys: 4 },
+);
+const requestOf = fc.record({
+  method: fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'OPTIONS', 'HEAD'),
+  path: pathOf,
+  query: queryOf,
+  body: fc.option(fc.oneof(jsonish.map((value) => JSON.stringify(value)), anyText), { nil: undefined }),
+  contentType: fc.constantFrom('application/json', 'application/json; charset=utf-16', 'text/plain', 'application/problem+json', ''),
+  ifMatch: fc.option(fc.oneof(anyText, fc.nat().map((n) => `"${n}"`)), { nil: undefined }),
+  idempotencyKey: fc.option(anyText, { nil: undefined }),
+});
+
+describe('bad input, generated', () => {
+  it('no generated request (2,000 of them) gets a 5xx or a stack trace', async () => {
+    await fc.assert(
+      fc.asyncProperty(requestOf, async (request) => {
+        const search = new URLSearchParams(request.query).toString();
+        const headers: Record<string, string> = {};
+        if (request.contentType) headers['content-type'] = request.contentType;
+        if (request.ifMatch !== undefined) headers['if-match'] = request.ifMatch.replace(/[^\x20-\x7e]/g, '');
+        if (request.idempotencyKey !== undefined) headers['idempotency-key'] = request.idempotencyKey.replace(/[^\x20-\x7e]/g, '');
+        const path = request.path.replace('KNOWN', knownId) + (search ? `?${search}` : '');
+        const hasBody = request.body !== undefined && !['GET', 'HEAD'].includes(request.method);
+        const reply = await call(backend.baseUrl, request.method, path, { headers, body: hasBody ? request.body : undefined });
+        expect(reply.status, `${request.method} ${path} -> ${reply.text.slice(0, 300)}`).toBeLessThan(500);
+        expect(reply.text).not.toMatch(/\n\s+at [^\n]+:\d+:\d+/);
+        if (reply.status >= 400 && request.method !== 'HEAD') {
+          expect(reply.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('invalid creates, patches and bulk requests (600 of them) are refused with 422 and change nothing', async () => {
+    const before = await snapshot();
+    const invalidField = fc.oneof(
+      fc.record({ title: fc.oneof(fc.constant(''), fc.string({ minLength: 201, maxLength: 260 }), fc.integer(), fc.constant(null)) }),
+      fc.record({ title: fc.constant('ok'), status: anyText.filter((s) => !['todo', 'in_progress', 'done'].includes(s)) }),
+      fc.record({ title: fc.constant('ok'), priority: fc.oneof(fc.integer(), fc.constant('urgent')) }),
+      fc.record({ title: fc.constant('ok'), dueDate: anyText.filter((s) => !/^\d{4}-\d{2}-\d{2}$/.test(s)) }),
+      fc.record({ title: fc.constant('ok'), tags: fc.oneof(anyText, fc.array(fc.integer(), { minLength: 1 }), fc.array(fc.constant('x'), { minLength: 21, maxLength: 25 })) }),
+      fc.record({ title: fc.constant('ok'), [`unknown`]: fc.jsonValue() }),
+    );
+    await fc.assert(
+      fc.asyncProperty(invalidField, fc.constantFrom('create', 'patch', 'bulk'), async (fields, kind) => {
+        const reply =
+          kind === 'create'
+            ? await call(backend.baseUrl, 'POST', '/api/tasks', { body: fields })
+            : kind === 'patch'
+              ? await call(backend.baseUrl, 'PATCH', `/api/tasks/${knownId}`, { body: fields })
+              : await call(backend.baseUrl, 'POST', '/api/tasks/bulk', { body: { action: 'update', ids: [knownId], patch: fields } });
+        expect(reply.status, reply.text).toBe(422);
+        expect(reply.body.errors.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 600 },
+    );
+    expect(await snapshot()).toBe(before);
+  });
+});

@@ -1,0 +1,101 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '@task-manager/kit/testing';
+import { runNode, startServerProcess } from './processes.js';
+import { freshDatabase, scalar } from './support.js';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function database(migrate: boolean) {
+  const db = await freshDatabase({ migrate });
+  cleanups.push(() => db.drop());
+  return db;
+}
+
+const migrate = (url: string, command: string, extra: Record<string, string> = {}) =>
+  runNode('dist/migrations/migrate.js', [command], { DATABASE_URL: url, LOG_LEVEL: 'info', ...extra });
+
+describe('migrate CLI', () => {
+  it('applies each migration exactly once when 6 migrators start at the same moment', async () => {
+    const db = await database(false);
+    const runs = await Promise.all(Array.from({ length: 6 }, () => migrate(db.url, 'up')));
+    for (const run of runs) expect(run.code, run.stderr).toBe(0);
+    const applied = await db.db.sql<{ name: string }[]>`select name from schema_migrations order by name`;
+    expect(applied.map((row) => row.name)).toEqual(['0001_create_tasks', '0002_create_idempotency_keys']);
+    // Exactly one process did the work; the others waited on the lock and found nothing pending.
+    const workers = runs.filter((run) => run.stdout.includes('"migrating"') || run.stdout.includes('"migrated"'));
+    expect(workers).toHaveLength(1);
+    expect(runs.filter((run) => run.stdout.includes('nothing to do'))).toHaveLength(5);
+  });
+
+  it('reports status, rolls back the latest migration with down, and reapplies it with up', async () => {
+    const db = await database(true);
+    const status = await migrate(db.url, 'status');
+    expect(JSON.parse(status.stdout)).toEqual({ executed: ['0001_create_tasks', '0002_create_idempotency_keys'], pending: [] });
+    expect((await migrate(db.url, 'down')).code).toBe(0);
+    expect(JSON.parse((await migrate(db.url, 'status')).stdout).pending).toEqual(['0002_create_idempotency_keys']);
+    expect(await scalar(db.db.sql`select to_regclass('idempotency_keys') is not null`)).toBe(false);
+    expect((await migrate(db.url, 'up')).code).toBe(0);
+    expect(JSON.parse((await migrate(db.url, 'status')).stdout).pending).toEqual([]);
+  });
+
+  it('waits for the database, then fails with one clear line when it never comes', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    const run = await migrate(`postgres://nobody:secret@127.0.0.1:${port}/none`, 'up', { DB_CONNECT_TIMEOUT_SECONDS: '2' });
+    expect(run.code).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+    expect(run.stderr.trim()).toMatch(/^migrate up failed: database not reachable after 2s \(last error: ECONNREFUSED\)$/);
+    expect(run.stderr + run.stdout).not.toContain('secret');
+  });
+
+  it('refuses an unknown command with usage', async () => {
+    const run = await migrate('postgres://x@127.0.0.1:1/x', 'sideways');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('usage: migrate up|down|status');
+  });
+});
+
+describe('readiness and the schema', () => {
+  it('is not ready and answers 503 (not 500) while the schema is behind, then ready once migrated', async () => {
+    const db = await database(false);
+    const server = await startServerProcess({ DATABASE_URL: db.url });
+    cleanups.push(async () => {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    });
+    const notReady = await fetch(`${server.baseUrl}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toMatchObject({ checks: { migrations: { ok: false, detail: expect.stringContaining('0001_create_tasks') } } });
+    const early = await fetch(`${server.baseUrl}/api/tasks`);
+    expect(early.status).toBe(503);
+    expect(early.headers.get('retry-after')).toBeTruthy();
+
+    expect((await migrate(db.url, 'up')).code).toBe(0);
+    expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
+    expect((await fetch(`${server.baseUrl}/api/tasks`)).status).toBe(200);
+  });
+
+  it('stays ready when the database is ahead of this build (a newer release migrated it)', async () => {
+    const db = await database(true);
+    await db.db.sql`insert into schema_migrations (name) values ('9999_from_a_newer_release')`;
+    const server = await startServerProcess({ DATABASE_URL: db.url });
+    cleanups.push(async () => {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    });
+    expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
+  });
+
+  it('MIGRATE_ON_START migrates before listening', async () => {
+    const db = await database(false);
+    const server = await startServerProcess({ DATABASE_URL: db.url, MIGRATE_ON_START: 'true' });
+    cleanups.push(async () => {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    });
+    expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,119 @@
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, EnvReader, Health, HttpProblem, Metrics, createLogger, notFoundHandler, problemHandler, requestContext } from '../src/index.js';
+
+describe('EnvReader', () => {
+  it('applies defaults, parses values, and collects every problem before failing', () => {
+    const read = new EnvReader({ PORT: '8080', EMPTY: '  ', LEVEL: 'warn', BAD_PORT: '99999', WORDS: 'x' });
+    expect(read.port('PORT', 1)).toBe(8080);
+    expect(read.port('EMPTY', 7)).toBe(7);
+    expect(read.oneOf('LEVEL', ['info', 'warn'] as const, 'info')).toBe('warn');
+    read.port('BAD_PORT', 1);
+    read.integer('WORDS', 1, { min: 0, max: 5 });
+    read.secret('SECRET', 32);
+    expect(() => read.finish()).toThrow(ConfigError);
+    try {
+      read.finish();
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        'BAD_PORT must be between 1 and 65535, got 99999',
+        'WORDS must be a whole number, got "x"',
+        'SECRET is required but not set',
+      ]);
+    }
+  });
+
+  it('rejects a short secret and a URL of the wrong scheme without echoing it', () => {
+    const read = new EnvReader({ SECRET: 'short', URL: 'ftp://user:pw@host/x' });
+    read.secret('SECRET', 32);
+    read.url('URL', ['http', 'https']);
+    expect(() => read.finish()).toThrow(/SECRET must be at least 32 characters long\nURL must use http or https, got "ftp:"/);
+  });
+});
+
+describe('app plumbing', () => {
+  const servers: Array<{ close(): void }> = [];
+  afterEach(() => servers.splice(0).forEach((server) => server.close()));
+
+  async function serve(build: (app: express.Express, health: Health, metrics: Metrics) => void) {
+    let ready = true;
+    const health = new Health(async () => ({ ready, checks: { thing: { ok: ready } } }), 200);
+    const metrics = new Metrics('kit-test');
+    const logger = createLogger('kit-test', 'silent');
+    const app = express();
+    app.use(metrics.httpMiddleware(), requestContext(logger), health.router());
+    build(app, health, metrics);
+    app.use(notFoundHandler(), problemHandler(logger));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    servers.push(server);
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return { base, health, metrics, setReady: (value: boolean) => (ready = value) };
+  }
+
+  it('readiness follows its check, turns 503 while draining, and liveness never does', async () => {
+    const { base, health, setReady } = await serve(() => {});
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    setReady(false);
+    expect((await fetch(`${base}/readyz`)).status).toBe(503);
+    setReady(true);
+    health.startDraining();
+    const draining = await fetch(`${base}/readyz`);
+    expect(draining.status).toBe(503);
+    expect(await draining.json()).toEqual({ status: 'not ready', checks: { shutdown: { ok: false, detail: 'draining' } } });
+    expect((await fetch(`${base}/livez`)).status).toBe(200);
+  });
+
+  it('a readiness check that hangs reports not ready after its timeout', async () => {
+    const health = new Health(() => new Promise(() => {}), 50);
+    expect(await health.report()).toMatchObject({ ready: false, checks: { readiness: { detail: 'check timed out after 50 ms' } } });
+  });
+
+  it('client errors become problem+json; other errors a 500 that reveals nothing', async () => {
+    const { base } = await serve((app) => {
+      app.get('/teapot', () => {
+        throw new HttpProblem(422, 'Unprocessable Content', 'bad field', { errors: [{ field: 'x', detail: 'is bad' }] });
+      });
+      app.get('/boom', () => {
+        throw new Error('secret internals at /srv/app.js:12');
+      });
+    });
+    const teapot = await fetch(`${base}/teapot`, { headers: { 'x-request-id': 'abc' } });
+    expect(teapot.status).toBe(422);
+    expect(teapot.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await teapot.json()).toEqual({
+      type: 'about:blank',
+      title: 'Unprocessable Content',
+      status: 422,
+      detail: 'bad field',
+      instance: '/teapot',
+      requestId: 'abc',
+      errors: [{ field: 'x', detail: 'is bad' }],
+    });
+    const boom = await fetch(`${base}/boom`);
+    expect(boom.status).toBe(500);
+    expect(await boom.text()).not.toContain('secret internals');
+    expect((await fetch(`${base}/nowhere`)).status).toBe(404);
+  });
+
+  it('labels request durations by route template and serves them on their own port', async () => {
+    const { base, metrics } = await serve((app) => {
+      app.get('/things/:id', (_req, res) => {
+        res.json({});
+      });
+    });
+    await fetch(`${base}/things/123`);
+    await fetch(`${base}/no/such/thing`);
+    const metricsServer = await metrics.listen(0, '127.0.0.1');
+    servers.push(metricsServer);
+    const text = await (await fetch(`http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('http_request_duration_seconds_count') && l.includes('route="/things/:id"'));
+    expect(line).toMatch(/method="GET"/);
+    expect(line).toMatch(/status_code="200"/);
+    expect(line).toMatch(/service="kit-test"/);
+    expect(line).toMatch(/ 1$/);
+    expect(text).toMatch(/route="unmatched",status_code="404"/);
+    expect(text).not.toContain('/things/123');
+  });
+});
