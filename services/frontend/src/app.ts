@@ -32,9 +32,11 @@ export async function createApp(deps: AppDeps): Promise<Express> {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.set('view engine', 'njk');
+  // Resolve each view's file once, whatever NODE_ENV says: views never change while running.
+  app.enable('view cache');
   app.set('views', path.join(root, 'views'));
   nunjucks
-    .configure(path.join(root, 'views'), { autoescape: true, express: app, throwOnUndefined: false })
+    .configure(path.join(root, 'views'), { autoescape: true, express: app, throwOnUndefined: false, trimBlocks: true, lstripBlocks: true })
     .addGlobal('asset', (name: string) => assets.url(name))
     .addGlobal('STATUS_LABELS', { todo: 'To do', in_progress: 'In progress', done: 'Done' })
     .addGlobal('PRIORITY_LABELS', { high: 'High', medium: 'Medium', low: 'Low' })

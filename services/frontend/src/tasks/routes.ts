@@ -270,6 +270,8 @@ export function taskRoutes(backend: BackendClient): Router {
     const id = req.params.id;
     const body = req.body as Body;
     const values = formValues(body);
+    // The row's "✓ Done" button shares the form whose select also sends a status.
+    if (field(body, 'complete') === 'true') values.status = 'done';
     const fromEdit = field(body, '_form') === 'edit';
     let response;
     try {

@@ -1,0 +1,69 @@
+/**
+ * The frontend benchmark: the full page of 50 tasks (what a browser's first visit costs:
+ * the list and the header counts fetched from the backend, then rendered), through
+ * frontend → backend → PostgreSQL, at the same 32 connections as the backend's own list
+ * benchmark so the two compare. Called by the root's `npm run bench` with a running,
+ * seeded backend; alone: `BACKEND_URL=http://127.0.0.1:5000 node bench/page.mjs`.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { freePort } from '@task-manager/kit/testing';
+import { load } from '../../backend-api/bench/backend.mjs';
+
+const PACKAGE_DIR = new URL('../', import.meta.url);
+
+/** Starts dist/main.js as the container does and resolves once it is ready. */
+async function startFrontend(backendUrl) {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    cwd: PACKAGE_DIR,
+    env: {
+      ...process.env,
+      BACKEND_API_URL: backendUrl,
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+      PORT: String(port),
+      METRICS_PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the frontend exited with ${child.exitCode} before it was ready`);
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('the frontend was not ready within 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url,
+    stop: () => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', resolve), child.kill('SIGTERM')))),
+  };
+}
+
+export async function benchPage({ backendUrl, seconds, log }) {
+  const frontend = await startFrontend(backendUrl);
+  try {
+    const page = await fetch(`${frontend.url}/`);
+    const rows = ((await page.text()).match(/<li id="task-/g) ?? []).length;
+    if (page.status !== 200 || rows !== 50) throw new Error(`the page answered ${page.status} with ${rows} tasks; the bench needs a backend with at least 50`);
+    await load('warm-up', { url: `${frontend.url}/`, duration: 2 }, () => {});
+    return await load('frontend: full page, 50 tasks', { url: `${frontend.url}/`, duration: seconds }, log);
+  } finally {
+    await frontend.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const backendUrl = process.env.BACKEND_URL;
+  if (!backendUrl) {
+    console.error('set BACKEND_URL to a running, seeded backend (or run `npm run bench` at the root)');
+    process.exit(1);
+  }
+  const result = await benchPage({ backendUrl, seconds: Number(process.env.BENCH_SECONDS ?? 10), log: console.log });
+  console.log(result);
+}
