@@ -125,7 +125,8 @@ describe("defaults: the reference deployment", () => {
     expect(env.POSTGRES_PASSWORD.valueFrom.secretKeyRef).toEqual({ name: "task-manager-db", key: "password" });
     expect(env.PGDATA.value).toBe("/var/lib/postgresql/data/pgdata");
     expect(c.readinessProbe.exec.command.join(" ")).toContain("pg_isready");
-    expect(c.livenessProbe.exec.command.join(" ")).toContain("pg_isready");
+    expect(c.livenessProbe.exec.command).toEqual(["pg_isready", "-h", "127.0.0.1", "-p", "5432"]);
+    expect(st.metadata.annotations["kube-score/ignore"]).toBe("container-security-context-user-group-id");
     expect(c.volumeMounts).toContainEqual({ name: "run", mountPath: "/var/run/postgresql" });
     expectRestricted(pod, 999);
     const s = find(objs, "Service", "task-manager-postgresql");

@@ -34,7 +34,7 @@ def collect(defs, name, seen):
 
     def walk(node):
         if isinstance(node, dict):
-            if "$ref" in node:
+            if isinstance(node.get("$ref"), str):
                 collect(defs, ref_name(node["$ref"]), seen)
             for v in node.values():
                 walk(v)
@@ -59,7 +59,7 @@ def transform(node, name=None):
     for k, v in node.items():
         if k in ("x-kubernetes-group-version-kind",):
             out[k] = v
-        elif k == "$ref":
+        elif k == "$ref" and isinstance(v, str):
             out[k] = "#/definitions/" + ref_name(v)
         elif k == "properties":
             out[k] = {pk: nullable(transform(pv)) for pk, pv in v.items()}
