@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Health, requestContext, type Logger, type Metrics } from '@task-manager/kit';
@@ -38,6 +39,7 @@ export async function createApp(deps: AppDeps): Promise<Express> {
   nunjucks
     .configure(path.join(root, 'views'), { autoescape: true, express: app, throwOnUndefined: false, trimBlocks: true, lstripBlocks: true })
     .addGlobal('asset', (name: string) => assets.url(name))
+    .addGlobal('newKey', () => randomUUID())
     .addGlobal('STATUS_LABELS', { todo: 'To do', in_progress: 'In progress', done: 'Done' })
     .addGlobal('PRIORITY_LABELS', { high: 'High', medium: 'Medium', low: 'Low' })
     .addGlobal('SORT_LABELS', { updatedAt: 'Updated', dueDate: 'Due date', priority: 'Priority', title: 'Title' })

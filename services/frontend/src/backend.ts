@@ -112,8 +112,10 @@ export class BackendClient {
     return this.json({ method: 'GET', path: `/api/tasks/${encodeURIComponent(id)}`, route: '/api/tasks/:id', requestId });
   }
 
-  createTask(fields: Record<string, unknown>, requestId?: string): Promise<BackendResponse<Task>> {
-    return this.json({ method: 'POST', path: '/api/tasks', route: '/api/tasks', requestId, json: fields });
+  /** `idempotencyKey` makes a repeated submit of the same form (a double click, a resend) create one task. */
+  createTask(fields: Record<string, unknown>, requestId?: string, idempotencyKey?: string): Promise<BackendResponse<Task>> {
+    const headers: Record<string, string> = idempotencyKey ? { 'idempotency-key': idempotencyKey } : {};
+    return this.json({ method: 'POST', path: '/api/tasks', route: '/api/tasks', requestId, headers, json: fields });
   }
 
   updateTask(id: string, patch: Record<string, unknown>, version: string | undefined, requestId?: string): Promise<BackendResponse<Task>> {

@@ -30,10 +30,14 @@ async function browser(options: { javaScriptEnabled?: boolean; width?: number } 
 
 let page: Page;
 const dialogs: string[] = [];
+const cspViolations: string[] = [];
 
 beforeAll(async () => {
   stack = await startStack();
   page = await browser();
+  page.on('console', (message) => {
+    if (/content security policy/i.test(message.text())) cspViolations.push(message.text());
+  });
   page.on('dialog', (dialog) => {
     dialogs.push(`${dialog.type()}: ${dialog.message()}`);
     void dialog.accept();
@@ -96,6 +100,16 @@ describe('with JavaScript (htmx)', () => {
     await expect.poll(() => row('Write the final report').count()).toBe(1);
     await expect.poll(() => page.locator('.task.editing').count()).toBe(0);
     expect(await windowKeptMark()).toBe(true);
+  });
+
+  it('works from the keyboard: Enter opens the edit, Escape cancels, focus returns to the title', async () => {
+    const title = row('Write the final report').locator('a.title');
+    await title.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.name)).toBe('title');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.locator('.task.editing').count()).toBe(0);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Write the final report');
   });
 
   it('completes a task', async () => {
@@ -217,6 +231,10 @@ describe('with JavaScript (htmx)', () => {
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await phone.screenshot({ path: path.join(SCREENSHOTS, 'frontend-main-page-phone.png'), fullPage: true });
+  });
+
+  it('broke no Content-Security-Policy rule on the way', () => {
+    expect(cspViolations).toEqual([]);
   });
 });
 

@@ -103,6 +103,16 @@ describe('creating a task', () => {
     expect(fragment.text).toContain('>kept</textarea>');
   });
 
+  it('creates one task when the same form is submitted twice (its idempotency key)', async () => {
+    const ui = new UiClient(stack.url);
+    const page = await ui.open();
+    const key = /name="_key" value="([^"]+)"/.exec(page)?.[1];
+    expect(key).toMatch(/^[0-9a-f-]{36}$/);
+    for (let i = 0; i < 2; i++) expect((await ui.post('/tasks', { _csrf: ui.csrf, _key: key!, title: 'Submitted twice' })).status).toBe(303);
+    const list = (await (await fetch(`${stack.url}/api/tasks?q=${encodeURIComponent('Submitted twice')}`)).json()) as { items: unknown[] };
+    expect(list.items).toHaveLength(1);
+  });
+
   it('escapes user text: a script title is shown as text', async () => {
     const ui = new UiClient(stack.url);
     await createTasks(stack.url, [{ title: '<script>alert(1)</script>', tags: ['<b>x</b>'] }]);

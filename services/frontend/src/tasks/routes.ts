@@ -175,7 +175,7 @@ export function taskRoutes(backend: BackendClient): Router {
   }
 
   router.get('/', async (req, res) => {
-    res.vary('HX-Request').vary('HX-Target');
+    res.vary('HX-Request').vary('HX-Target').vary('HX-History-Restore-Request');
     if (!isHtmx(req)) return renderPage(req, res);
     const filters = filtersFrom(req.query as Body);
     const cursor = field(req.query as Body, 'cursor');
@@ -190,7 +190,7 @@ export function taskRoutes(backend: BackendClient): Router {
   router.post('/tasks', async (req, res) => {
     const values = formValues(req.body as Body);
     try {
-      const response = await backend.createTask(apiFields(values, { dropBlank: true }), req.id);
+      const response = await backend.createTask(apiFields(values, { dropBlank: true }), req.id, field(req.body as Body, '_key'));
       if (response.status === 201) {
         if (!isHtmx(req)) {
           req.session.flash('success', `Created “${(response.body as Task).title}”.`);
@@ -250,7 +250,8 @@ export function taskRoutes(backend: BackendClient): Router {
   router.get('/tasks/:id', async (req, res) => {
     if (!isHtmx(req)) return res.redirect(303, `/tasks/${encodeURIComponent(req.params.id)}/edit`);
     const task = await fetchTask(req, res);
-    if (task) res.render('tasks/row.njk', { task, today: today() });
+    // Cancelling an edit: focus goes back to the task's title, where the edit began.
+    if (task) res.render('tasks/row.njk', { task, today: today(), focusRow: true });
   });
 
   router.get('/tasks/:id/edit', async (req, res) => {
