@@ -1,7 +1,7 @@
 import { Health, HttpProblem, Metrics, notFoundHandler, problemHandler, requestContext, type Logger, type ReadinessCheck, type ReadinessReport } from '@task-manager/kit';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Database } from './db.js';
-import { missingMigrations } from './migrations/migrator.js';
+import { missingMigrations } from './migrations/files.js';
 import { openApiDocument } from './tasks/openapi.js';
 import { tasksRouter } from './tasks/routes.js';
 

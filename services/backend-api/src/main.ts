@@ -2,14 +2,16 @@ import { Health, Metrics, createLogger, installGracefulShutdown, loadConfigOrExi
 import { createApp, databaseReadiness } from './app.js';
 import { loadConfig } from './config.js';
 import { createDatabase } from './db.js';
-import { migrateUp } from './migrations/migrator.js';
 
 const config = loadConfigOrExit('backend-api', () => loadConfig());
 const logger = createLogger('backend-api', config.logLevel);
 const metrics = new Metrics('backend-api');
 const db = createDatabase(config, metrics);
 
-if (config.migrateOnStart) await migrateUp(db.sql, logger);
+if (config.migrateOnStart) {
+  const { migrateUp } = await import('./migrations/migrator.js');
+  await migrateUp(db.sql, logger);
+}
 
 const health = new Health(databaseReadiness(db));
 const app = createApp({ db, logger, metrics, health });

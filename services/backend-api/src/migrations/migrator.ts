@@ -1,33 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { Umzug, type UmzugStorage } from 'umzug';
 import type { Logger } from '@task-manager/kit';
 import type { Sql } from '../db.js';
+import { migrationFiles } from './files.js';
 
-const MIGRATIONS_DIR = new URL('./', import.meta.url);
-/** Any constant shared by every migrator of this schema; 'task-manager' hashed by hand, kept stable. */
+/** Arbitrary, but shared by every migrator of this schema and never to change: it names the lock. */
 const MIGRATION_LOCK_ID = 727_001;
-
-export interface MigrationFile {
-  name: string;
-  up: string;
-  down: string | undefined;
-}
-
-/** The migrations this build knows, in order: `NNNN_name.sql`, with an optional `NNNN_name.down.sql`. */
-export function migrationFiles(): MigrationFile[] {
-  const files = readdirSync(MIGRATIONS_DIR).filter((file) => /^\d{4}_[a-z0-9_]+\.sql$/.test(file));
-  return files.sort().map((file) => {
-    const name = file.replace(/\.sql$/, '');
-    const downFile = new URL(`${name}.down.sql`, MIGRATIONS_DIR);
-    let down: string | undefined;
-    try {
-      down = readFileSync(downFile, 'utf8');
-    } catch {
-      down = undefined;
-    }
-    return { name, up: readFileSync(new URL(file, MIGRATIONS_DIR), 'utf8'), down };
-  });
-}
 
 /** Umzug's record of applied migrations, kept in PostgreSQL beside the data it describes. */
 function postgresStorage(sql: Sql): UmzugStorage {
@@ -106,23 +83,4 @@ export async function migrationStatus(sql: Sql, logger: Logger): Promise<{ execu
   const umzug = createUmzug(sql, logger);
   const [executed, pending] = await Promise.all([umzug.executed(), umzug.pending()]);
   return { executed: executed.map((m) => m.name), pending: pending.map((m) => m.name) };
-}
-
-/**
- * The migrations this build knows that the database has not applied. Extra rows in the
- * table (a newer release already migrated) do not count: old pods keep serving during a
- * rolling upgrade, which is why every migration must stay compatible with the release before it.
- */
-let knownNames: string[] | undefined;
-
-export async function missingMigrations(sql: Sql): Promise<string[]> {
-  knownNames ??= migrationFiles().map((file) => file.name);
-  const known = knownNames;
-  const rows = await sql<{ name: string }[]>`
-    select name from schema_migrations where name = any(${known}::text[])`.catch((error: { code?: string }) => {
-    if (error.code === '42P01') return [];
-    throw error;
-  });
-  const applied = new Set(rows.map((row) => row.name));
-  return known.filter((name) => !applied.has(name));
 }
