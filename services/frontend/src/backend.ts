@@ -72,6 +72,7 @@ interface Call {
 }
 
 const RETRYABLE_METHODS = new Set(['GET', 'HEAD']);
+const STATS_MAX_AGE_MS = 1000;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
 
 /**
@@ -85,6 +86,7 @@ export class BackendClient {
   private readonly origin: string;
   private readonly basePath: string;
   private readonly duration: Histogram<'method' | 'route' | 'status_code'>;
+  private sharedStats: { at: number; answer: Promise<BackendResponse<Stats>> } | undefined;
 
   constructor(private readonly options: BackendOptions) {
     this.origin = options.baseUrl.origin;
@@ -104,8 +106,24 @@ export class BackendClient {
     return this.json({ method: 'GET', path: `/api/tasks${search ? `?${search}` : ''}`, route: '/api/tasks', requestId });
   }
 
+  /**
+   * The header counts. Every page shows them and they are the same for every user, so one
+   * answer serves all pages for up to STATS_MAX_AGE_MS, and concurrent pages share one call.
+   * Any write that goes through this client (the UI's or the /api pass-through's) drops the
+   * shared answer, so a user always sees the counts after their own change; changes made
+   * elsewhere show within STATS_MAX_AGE_MS. A failed call is never shared.
+   */
   stats(requestId?: string): Promise<BackendResponse<Stats>> {
-    return this.json({ method: 'GET', path: '/api/stats', route: '/api/stats', requestId });
+    const now = Date.now();
+    if (this.sharedStats && now - this.sharedStats.at < STATS_MAX_AGE_MS) return this.sharedStats.answer;
+    const answer = this.json<Stats>({ method: 'GET', path: '/api/stats', route: '/api/stats', requestId });
+    const entry = { at: now, answer };
+    this.sharedStats = entry;
+    const forget = () => {
+      if (this.sharedStats === entry) this.sharedStats = undefined;
+    };
+    answer.then((response) => response.status !== 200 && forget(), forget);
+    return answer;
   }
 
   getTask(id: string, requestId?: string): Promise<BackendResponse<Task>> {
@@ -203,9 +221,12 @@ export class BackendClient {
           bodyTimeout: this.options.timeoutMs,
         });
         stop({ status_code: String(response.statusCode) });
+        if (!RETRYABLE_METHODS.has(call.method)) this.sharedStats = undefined;
         return response;
       } catch (error) {
         stop({ status_code: 'error' });
+        // A write that failed in flight may still have happened.
+        if (!RETRYABLE_METHODS.has(call.method)) this.sharedStats = undefined;
         // A timeout is not retried: the page must answer within the timeout, not twice it.
         if (attempt >= attempts || isTimeout(error)) throw new BackendUnavailable(describe(error));
       }

@@ -346,6 +346,32 @@ describe('/api pass-through', () => {
   });
 });
 
+describe('the header counts', () => {
+  const statsCalls = async () =>
+    Number(/backend_request_duration_seconds_count\{[^}]*route="\/api\/stats"[^}]*status_code="200"[^}]*\} (\d+)/.exec(await stack.metrics.registry.metrics())?.[1] ?? 0);
+  const allCount = async (ui: UiClient) => Number(/All <b>(\d+)<\/b>/.exec((await ui.get('/')).text)?.[1]);
+
+  it('are shared by concurrent pages, yet never hide a change made through the frontend', async () => {
+    const ui = new UiClient(stack.url);
+    const before = await allCount(ui);
+    await createTasks(stack.url, [{ title: 'Counted at once' }]);
+    expect(await allCount(ui)).toBe(before + 1);
+    const calls = await statsCalls();
+    const pages = await Promise.all(Array.from({ length: 10 }, () => ui.get('/')));
+    expect(pages.every((page) => page.status === 200)).toBe(true);
+    expect((await statsCalls()) - calls).toBeLessThan(10);
+  });
+
+  it('show a change made elsewhere (straight at the backend) within a second', async () => {
+    const ui = new UiClient(stack.url);
+    const before = await allCount(ui);
+    const direct = await fetch(`${stack.backend.url}/api/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":"Made elsewhere"}' });
+    expect(direct.status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await allCount(ui)).toBe(before + 1);
+  });
+});
+
 describe('when the backend is down', () => {
   it('answers 503 "unavailable" pages, keeps typed input, stays ready, and recovers', async () => {
     await stack.backend.stop();
