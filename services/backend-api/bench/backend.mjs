@@ -40,10 +40,10 @@ export async function seed(url, count, log) {
 }
 
 /** Starts dist/main.js as the container does and resolves once it is ready. */
-export async function startBackend(databaseUrl, extraEnv = {}) {
+export async function startBackend(databaseUrl, extraEnv = {}, nodeFlags = []) {
   const port = await freePort();
   const metricsPort = await freePort();
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  const child = spawn(process.execPath, [...nodeFlags, 'dist/main.js'], {
     cwd: PACKAGE_DIR,
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'warn', ...extraEnv },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -84,17 +84,23 @@ export function load(name, options, log) {
   });
 }
 
-/** The SQL text the list endpoint sends for `?limit=50`, exactly as postgres.js prepares it. */
+/**
+ * The statement the list endpoint sends for `?limit=50`, exactly as postgres.js prepares it,
+ * and its parameter values: captured from a real call through postgres.js's debug hook.
+ */
 async function listStatement(url) {
-  const sql = postgres(url, { onnotice: () => {} });
+  let captured;
+  const sql = postgres(url, { onnotice: () => {}, debug: (_connection, text, parameters) => (captured = { text, parameters }) });
   try {
-    const query = parseListQuery({ limit: '50' });
-    const described = await listTasks({ run: (_name, run) => run(sql).describe() }, query);
-    if (described.types.length !== 1) throw new Error('the list statement changed its parameters; update the bench');
-    return { text: described.string.replace('$1', ':page_plus_one'), pagePlusOne: query.limit + 1 };
+    await listTasks({ run: (_name, run) => run(sql) }, parseListQuery({ limit: '50' }));
   } finally {
     await sql.end();
   }
+  if (!captured.parameters.every((value) => typeof value === 'number')) throw new Error('the list statement changed its parameters; update the bench');
+  return {
+    variables: captured.parameters.map((value, index) => `\\set p${index + 1} ${value}`).join('\n'),
+    text: captured.text.replace(/\$(\d+)/g, (_match, n) => `:p${n}`),
+  };
 }
 
 export function ensurePgbench(log) {
@@ -108,11 +114,11 @@ export function ensurePgbench(log) {
 }
 
 export async function pgbenchCeiling(url, seconds, log) {
-  const { text, pagePlusOne } = await listStatement(url);
+  const { text, variables } = await listStatement(url);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'task-manager-pgbench-'));
   try {
     const script = path.join(dir, 'list.sql');
-    writeFileSync(script, `\\set page_plus_one ${pagePlusOne}\n${text.replace(/\s+/g, ' ').trim()};\n`);
+    writeFileSync(script, `${variables}\n${text.replace(/\s+/g, ' ').trim()};\n`);
     log(`ceiling: pgbench, the list statement, prepared, 8 clients, ${seconds}s`);
     const parsed = new URL(url);
     const output = execFileSync(

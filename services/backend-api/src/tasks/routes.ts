@@ -7,6 +7,7 @@ import { encodeCursor, isUuid, parseBulk, parseCreate, parseListQuery, parsePatc
 
 const etagOf = (version: number) => `"${version}"`;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const LIST_START = Buffer.from('{"items":[');
 
 function sendTask(res: Response, status: number, row: TaskRow): void {
   res.status(status).set('ETag', etagOf(row.version)).type('application/json').send(row.task);
@@ -52,11 +53,9 @@ export function tasksRouter(db: Database): Router {
 
   router.get('/tasks', async (req, res) => {
     const query = parseListQuery(req.query as Record<string, unknown>);
-    const rows = await listTasks(db, query);
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    const nextCursor = rows.length > query.limit && last ? encodeCursor(query.sort, query.order, last.cursor_value, last.id) : null;
-    res.type('application/json').send(`{"items":[${page.map((row) => row.task).join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`);
+    const page = await listTasks(db, query);
+    const nextCursor = page.next ? encodeCursor(query.sort, query.order, page.next.value, page.next.id) : null;
+    res.type('application/json').send(Buffer.concat([LIST_START, page.items, Buffer.from(`],"nextCursor":${JSON.stringify(nextCursor)}}`)]));
   });
 
   router.post('/tasks', async (req, res) => {
