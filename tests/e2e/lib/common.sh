@@ -68,16 +68,22 @@ start_proc() {
   echo $! >"$RUN_DIR/pids/$name.pid"
 }
 proc_alive() { local f=$RUN_DIR/pids/$1.pid; [[ -f $f ]] && kill -0 "$(cat "$f")" 2>/dev/null; }
+# stop_proc NAME...: SIGTERM to all of them at once, SIGKILL to any still there after 10 s.
 stop_proc() {
-  local name=$1 f=$RUN_DIR/pids/$1.pid pid i
-  [[ -f $f ]] || return 0
-  pid=$(cat "$f")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$f"
+  local name f pids=() pid i
+  for name in "$@"; do
+    f=$RUN_DIR/pids/$name.pid
+    [[ -f $f ]] || continue
+    pid=$(cat "$f"); rm -f "$f"
+    kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
+  done
+  for i in $(seq 1 40); do
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && break 1; pid=""; done
+    [[ -z ${pid:-} ]] && break
+    sleep 0.25
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  return 0
 }
 
 ctr_k8s() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
