@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { startTestPostgres } from '@task-manager/kit/testing';
 import type { TestProject } from 'vitest/node';
-import { BACKEND_MAIN, CHROMIUM } from './support.js';
+import { BACKEND_MAIN, CHROMIUM, FRONTEND_MAIN } from './support.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -23,11 +23,12 @@ function ensureChromium(): void {
 /**
  * One real PostgreSQL for the run; each test file then starts the real backend process on
  * a database of its own. The backend must be built (turbo builds it first: it is a
- * devDependency of this package).
+ * devDependency of this package), and so must this package (turbo's test task depends on
+ * its build).
  */
 export default async function setup(project: TestProject) {
-  if (!existsSync(BACKEND_MAIN)) {
-    throw new Error(`${BACKEND_MAIN} is missing: build the backend first (npm run build -w services/backend-api)`);
+  for (const [main, workspace] of [[BACKEND_MAIN, 'backend-api'], [FRONTEND_MAIN, 'frontend']]) {
+    if (!existsSync(main!)) throw new Error(`${main} is missing: build first (npm run build -w services/${workspace})`);
   }
   ensureChromium();
   const server = await startTestPostgres();

@@ -283,6 +283,18 @@ describe('paging', () => {
   });
 });
 
+describe('sorting', () => {
+  it('passes sort and order to the backend and keeps them selected in the form', async () => {
+    await createTasks(stack.url, [{ title: 'Sort bravo', tags: ['sorting'] }, { title: 'Sort alpha', tags: ['sorting'] }, { title: 'Sort charlie', tags: ['sorting'] }]);
+    const ui = new UiClient(stack.url);
+    const titles = async (query: string) => [...(await ui.get(`/?tag=sorting&${query}`)).text.matchAll(/>(Sort \w+)<\/a>/g)].map((m) => m[1]);
+    expect(await titles('sort=title&order=asc')).toEqual(['Sort alpha', 'Sort bravo', 'Sort charlie']);
+    expect(await titles('sort=title&order=desc')).toEqual(['Sort charlie', 'Sort bravo', 'Sort alpha']);
+    expect(await titles('')).toEqual(['Sort charlie', 'Sort alpha', 'Sort bravo']);
+    expect((await ui.get('/?sort=title&order=asc')).text).toMatch(/<option value="title" selected>Title<\/option>[\s\S]*<option value="asc" selected>Ascending/);
+  });
+});
+
 describe('bad input never gets a 500', () => {
   it('shows the backend’s complaint about a bad filter or cursor as a page', async () => {
     const ui = new UiClient(stack.url);

@@ -11,6 +11,7 @@ import { BackendClient } from '../src/backend.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BACKEND_MAIN = path.join(repo, 'services/backend-api/dist/main.js');
+export const FRONTEND_MAIN = path.join(repo, 'services/frontend/dist/main.js');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOTS = path.join(repo, 'test-results');
 export const SESSION_SECRET = 'test-session-secret-that-is-long-enough-0123456789';
