@@ -21,6 +21,7 @@ ensure_docker() {
     --pidfile /run/task-manager-docker.pid --bridge=none --iptables=false --ip-masq=false \
     >"$CACHE/dockerd.log" 2>&1 </dev/null &
   echo "$!" >"$CACHE/dockerd.started-by-task-manager"
+  [[ -e /run/docker ]] || touch "$CACHE/dockerd.made-run-docker"
   local i
   for i in $(seq 1 60); do $DOCKER info >/dev/null 2>&1 && return 0; sleep 1; done
   echo "dockerd did not start; its log:" >&2
@@ -40,4 +41,12 @@ stop_docker_if_ours() {
   rm -f "$f"
   awk '$5 ~ "^/run/task-manager-docker" {print $5}' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
   rm -rf /run/task-manager-docker
+  # dockerd makes /run/docker (its plugin sockets) even with another exec-root
+  if [[ -f $CACHE/dockerd.made-run-docker ]]; then rm -rf /run/docker; rm -f "$CACHE/dockerd.made-run-docker"; fi
+  # the (empty) cgroups its build containers used
+  local h
+  for h in /sys/fs/cgroup/*/docker /sys/fs/cgroup/docker; do
+    [[ -d $h ]] && find "$h" -depth -type d -exec rmdir {} \; 2>/dev/null
+  done
+  return 0
 }
