@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by images/build and tests/e2e/*: makes sure Debian's docker.io engine is running.
 # dockerd is started only when no engine answers; it then keeps its data in the cache dir
 # ($CACHE/docker), adds no bridge and no iptables rule (builds use the host network), logs to
@@ -22,8 +23,7 @@ ensure_docker() {
     >"$CACHE/dockerd.log" 2>&1 </dev/null &
   echo "$!" >"$CACHE/dockerd.started-by-task-manager"
   [[ -e /run/docker ]] || touch "$CACHE/dockerd.made-run-docker"
-  local i
-  for i in $(seq 1 60); do $DOCKER info >/dev/null 2>&1 && return 0; sleep 1; done
+  for _ in $(seq 1 60); do $DOCKER info >/dev/null 2>&1 && return 0; sleep 1; done
   echo "dockerd did not start; its log:" >&2
   tail -n 40 "$CACHE/dockerd.log" >&2
   return 1
@@ -35,8 +35,7 @@ stop_docker_if_ours() {
   pid=$(cat "$f")
   if kill -0 "$pid" 2>/dev/null; then
     kill "$pid"
-    local i
-    for i in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
   fi
   rm -f "$f"
   awk '$5 ~ "^/run/task-manager-docker" {print $5}' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null

@@ -74,7 +74,13 @@ if [[ ! -s $PGDATA/PG_VERSION ]]; then
     [[ -e $f ]] || continue
     case $f in
       *.sh)
-        if [[ -x $f ]]; then log "running $f"; "$f"; else log "sourcing $f"; . "$f"; fi ;;
+        if [[ -x $f ]]; then
+          log "running $f"; "$f"
+        else
+          log "sourcing $f"
+          # shellcheck disable=SC1090
+          . "$f"
+        fi ;;
       *.sql) log "running $f"; "${psql[@]}" -f "$f" >&2 ;;
       *.sql.gz) log "running $f"; gunzip -c "$f" | "${psql[@]}" >&2 ;;
       *.sql.xz) log "running $f"; xz -dc "$f" | "${psql[@]}" >&2 ;;

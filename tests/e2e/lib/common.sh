@@ -1,5 +1,5 @@
 # Shared settings and helpers of tests/e2e/cluster-up, cluster-down and run (sourced).
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # settings used by the scripts that source this file
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO_ROOT=$(cd "$E2E_DIR/../.." && pwd)
 . "$E2E_DIR/lib/versions.sh"
