@@ -89,7 +89,7 @@ describe('readiness and the schema', () => {
     expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
   });
 
-  it('MIGRATE_ON_START migrates before listening', async () => {
+  it('MIGRATE_ON_START migrates before listening, and every filter works on the fresh schema', async () => {
     const db = await database(false);
     const server = await startServerProcess({ DATABASE_URL: db.url, MIGRATE_ON_START: 'true' });
     cleanups.push(async () => {
@@ -97,5 +97,17 @@ describe('readiness and the schema', () => {
       await server.exited;
     });
     expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
+    // The pool connected before the migration created the enum types: filters on them must still work.
+    const created = await fetch(`${server.baseUrl}/api/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'fresh', status: 'done', priority: 'high' }),
+    });
+    expect(created.status).toBe(201);
+    for (const query of ['status=done', 'priority=high', 'status=todo,done&priority=low,high', 'sort=priority&limit=1']) {
+      const reply = await fetch(`${server.baseUrl}/api/tasks?${query}`);
+      expect(reply.status, `${query}: ${await reply.clone().text()}`).toBe(200);
+      expect(((await reply.json()) as { items: unknown[] }).items.length, query).toBe(1);
+    }
   });
 });

@@ -21,6 +21,12 @@ const taskJson = (sql: Queryable) => sql`json_build_object(
   'dueDate', due_date, 'tags', tags, 'createdAt', created_at, 'updatedAt', updated_at, 'version', version
 )::text`;
 
+/*
+ * Enum lists are bound as text[] and cast by PostgreSQL. postgres.js reads the array types
+ * once per pool; a pool opened before the migration created task_status (MIGRATE_ON_START)
+ * would otherwise send an enum array it cannot encode.
+ */
+
 /** Each sort key: the indexed expression it orders by, and the type its cursor value is cast back to. */
 const SORTS: Record<SortField, { expression: string; type: string }> = {
   createdAt: { expression: 'created_at', type: 'timestamptz' },
@@ -69,8 +75,8 @@ export async function listTasks(db: Database, query: ListQuery): Promise<TaskPag
                row_number() over (order by ${by} ${direction}, id ${direction}) as position
         from tasks
         where true
-          ${query.statuses ? sql`and status = any(${query.statuses}::task_status[])` : empty}
-          ${query.priorities ? sql`and priority = any(${query.priorities}::task_priority[])` : empty}
+          ${query.statuses ? sql`and status = any(${query.statuses}::text[]::task_status[])` : empty}
+          ${query.priorities ? sql`and priority = any(${query.priorities}::text[]::task_priority[])` : empty}
           ${query.tags?.length ? sql`and tags @> ${query.tags}::text[]` : empty}
           ${query.search ? sql`and (title || ' ' || description) ilike ${`%${escapeLike(query.search)}%`}` : empty}
           ${query.dueBefore ? sql`and due_date < ${query.dueBefore}::date` : empty}
