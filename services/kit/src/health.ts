@@ -51,8 +51,18 @@ export class Health {
     }
   }
 
+  /**
+   * Besides the two endpoints, the router marks every response during draining with
+   * `Connection: close`: clients then open fresh connections (to pods still in the Service)
+   * instead of reusing one that this process is about to close, where a request sent at the
+   * wrong moment would fail.
+   */
   router(): Router {
     const router = Router();
+    router.use((_req, res, next) => {
+      if (this.draining) res.set('Connection', 'close');
+      next();
+    });
     router.get('/livez', (_req, res) => {
       res.set('Cache-Control', 'no-store').json({ status: 'ok' });
     });

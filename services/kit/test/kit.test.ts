@@ -65,6 +65,17 @@ describe('app plumbing', () => {
     expect((await fetch(`${base}/livez`)).status).toBe(200);
   });
 
+  it('asks clients to drop keep-alive connections once draining starts', async () => {
+    const { base, health } = await serve((app) => {
+      app.get('/work', (_req, res) => {
+        res.json({});
+      });
+    });
+    expect((await fetch(`${base}/work`)).headers.get('connection')).toBe('keep-alive');
+    health.startDraining();
+    expect((await fetch(`${base}/work`)).headers.get('connection')).toBe('close');
+  });
+
   it('a readiness check that hangs reports not ready after its timeout', async () => {
     const health = new Health(() => new Promise(() => {}), 50);
     expect(await health.report()).toMatchObject({ ready: false, checks: { readiness: { detail: 'check timed out after 50 ms' } } });
