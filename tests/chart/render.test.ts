@@ -272,7 +272,14 @@ describe("HPA + PDB + NetworkPolicy + Ingress + ServiceMonitor on", () => {
     expect(fe.ingress).toEqual([{ ports: [{ port: 8080, protocol: "TCP" }] }]);
     expect(fe.egress).toEqual([{ to: [sel("backend-api")], ports: [{ port: 5000, protocol: "TCP" }] }, dns]);
     const be = find(objs, "NetworkPolicy", "task-manager-backend-api").spec;
-    expect(be.ingress).toEqual([{ from: [sel("frontend")], ports: [{ port: 5000, protocol: "TCP" }] }]);
+    expect(be.ingress).toEqual([
+      { from: [sel("frontend")], ports: [{ port: 5000, protocol: "TCP" }] },
+      // the release's helm test pods (backend-ready calls /readyz directly); nothing else
+      {
+        from: [{ podSelector: { matchLabels: { "app.kubernetes.io/instance": "task-manager", "app.kubernetes.io/component": "test" } } }],
+        ports: [{ port: 5000, protocol: "TCP" }],
+      },
+    ]);
     expect(be.egress).toEqual([{ to: [sel("postgresql")], ports: [{ port: 5432, protocol: "TCP" }] }, dns]);
     const pg = find(objs, "NetworkPolicy", "task-manager-postgresql").spec;
     expect(pg.ingress).toEqual([{ from: [sel("backend-api")], ports: [{ port: 5432, protocol: "TCP" }] }]);
