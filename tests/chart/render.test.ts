@@ -200,6 +200,17 @@ describe("fullnameOverride and checksums", () => {
     expect(sum(["--set", "global.database.password=p1", "--set", "frontend.replicaCount=3"])).toBe(base);
   });
 
+  it("PostgreSQL rolls only for the settings it reads, never for an app setting", () => {
+    const sum = (args: string[]) => find(render(["--set", "global.database.password=p1", ...args]), "StatefulSet", "task-manager-postgresql").spec.template.metadata.annotations["checksum/config"];
+    const base = sum([]);
+    expect(base).toMatch(/^[0-9a-f]{64}$/);
+    expect(sum(["--set", "global.config.logLevel=debug"])).toBe(base);
+    expect(sum(["--set", "global.config.backendTimeoutMs=4000", "--set", "global.config.dbPoolSize=5"])).toBe(base);
+    expect(sum(["--set", "global.database.user=someone"])).not.toBe(base);
+    expect(sum(["--set", "global.database.name=other"])).not.toBe(base);
+    expect(sum(["--set", "global.database.password=p2"])).not.toBe(base);
+  });
+
   it("a given session secret is used and its checksum follows it", () => {
     const d = (s: string) => render(["--set", `frontend.session.secret=${s}`]);
     const a = d("a".repeat(40));
