@@ -1,4 +1,4 @@
-import { Health, Metrics, createLogger, installGracefulShutdown, loadConfigOrExit } from '@task-manager/kit';
+import { Health, Metrics, createLogger, loadConfigOrExit, serve } from '@task-manager/kit';
 import { createApp, databaseReadiness } from './app.js';
 import { loadConfig } from './config.js';
 import { createDatabase } from './db.js';
@@ -14,21 +14,14 @@ if (config.migrateOnStart) {
 }
 
 const health = new Health(databaseReadiness(db));
-const app = createApp({ db, logger, metrics, health });
-const server = app.listen(config.port, () => logger.info({ port: config.port }, 'backend-api listening'));
-server.on('error', (error) => {
-  logger.fatal({ err: error }, 'cannot listen');
-  process.exit(1);
-});
-// Longer than any load balancer's idle timeout, so the proxy, not us, closes idle keep-alive sockets.
-server.keepAliveTimeout = 65_000;
-const metricsServer = await metrics.listen(config.metricsPort);
-
-installGracefulShutdown({
+await serve({
+  app: createApp({ db, logger, metrics, health }),
+  port: config.port,
+  metrics,
+  metricsPort: config.metricsPort,
   logger,
   health,
-  servers: [server, metricsServer],
   drainDelayMs: config.shutdownDelayMs,
-  timeoutMs: config.shutdownTimeoutMs,
+  shutdownTimeoutMs: config.shutdownTimeoutMs,
   close: () => db.close(),
 });

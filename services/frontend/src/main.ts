@@ -1,4 +1,4 @@
-import { Health, Metrics, createLogger, installGracefulShutdown, loadConfigOrExit } from '@task-manager/kit';
+import { Health, Metrics, createLogger, loadConfigOrExit, serve } from '@task-manager/kit';
 import { createApp } from './app.js';
 import { BackendClient } from './backend.js';
 import { loadConfig } from './config.js';
@@ -11,20 +11,15 @@ const backend = new BackendClient({ baseUrl: config.backendUrl, timeoutMs: confi
 // its Service too, or users would get connection errors instead of the "unavailable" page.
 const health = new Health(async () => ({ ready: true, checks: { process: { ok: true } } }));
 
-const app = await createApp({ backend, sessionSecret: config.sessionSecret, logger, metrics, health });
-const server = app.listen(config.port);
-await new Promise<void>((resolve, reject) => {
-  server.once('listening', resolve);
-  server.once('error', reject);
-});
-const metricsServer = await metrics.listen(config.metricsPort);
-logger.info({ port: config.port, metricsPort: config.metricsPort, backend: config.backendUrl.origin }, 'frontend listening');
-
-installGracefulShutdown({
+await serve({
+  app: await createApp({ backend, sessionSecret: config.sessionSecret, logger, metrics, health }),
+  port: config.port,
+  metrics,
+  metricsPort: config.metricsPort,
   logger,
   health,
-  servers: [server, metricsServer],
   drainDelayMs: config.shutdownDelayMs,
-  timeoutMs: config.shutdownTimeoutMs,
+  shutdownTimeoutMs: config.shutdownTimeoutMs,
   close: () => backend.close(),
 });
+logger.info({ backend: config.backendUrl.origin }, 'frontend talks to the backend API');

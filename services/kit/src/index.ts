@@ -4,4 +4,5 @@ export { requestContext } from './request-context.js';
 export { Metrics } from './metrics.js';
 export { Health, type ReadinessCheck, type ReadinessReport } from './health.js';
 export { installGracefulShutdown, type ShutdownOptions } from './shutdown.js';
+export { serve, type ServeOptions } from './serve.js';
 export { HttpProblem, problemHandler, notFoundHandler, type FieldError } from './problem.js';

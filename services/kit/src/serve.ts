@@ -1,0 +1,50 @@
+import type http from 'node:http';
+import type { Express } from 'express';
+import type { Health } from './health.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import { installGracefulShutdown } from './shutdown.js';
+
+export interface ServeOptions {
+  app: Express;
+  port: number;
+  metrics: Metrics;
+  metricsPort: number;
+  logger: Logger;
+  health: Health;
+  drainDelayMs: number;
+  shutdownTimeoutMs: number;
+  /** Releases what the app holds (database pool, keep-alive agents) once the servers have closed. */
+  close: () => Promise<void>;
+}
+
+/**
+ * A service's last step of main: listen on the API port and the metrics port, and stop
+ * gracefully on SIGTERM. A port that cannot be bound stops the process with one log line.
+ */
+export async function serve(options: ServeOptions): Promise<{ server: http.Server; metricsServer: http.Server }> {
+  const { app, port, metrics, metricsPort, logger, health } = options;
+  const server = app.listen(port);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+  } catch (error) {
+    logger.fatal({ err: error, port }, 'cannot listen');
+    process.exit(1);
+  }
+  // Longer than the usual load balancer idle timeout, so the proxy, not us, closes idle keep-alive sockets.
+  server.keepAliveTimeout = 65_000;
+  const metricsServer = await metrics.listen(metricsPort);
+  logger.info({ port, metricsPort }, 'listening');
+  installGracefulShutdown({
+    logger,
+    health,
+    servers: [server, metricsServer],
+    drainDelayMs: options.drainDelayMs,
+    timeoutMs: options.shutdownTimeoutMs,
+    close: options.close,
+  });
+  return { server, metricsServer };
+}
