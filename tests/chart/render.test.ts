@@ -211,6 +211,15 @@ describe("fullnameOverride and checksums", () => {
     expect(sum(["--set", "global.database.password=p2"])).not.toBe(base);
   });
 
+  it("a generated session secret is the one the Deployment's checksum covers (no roll on the first upgrade)", () => {
+    const objs = render();
+    const generated = Buffer.from(find(objs, "Secret", "task-manager-frontend-session").data["session-secret"], "base64").toString();
+    const sum = find(objs, "Deployment", "task-manager-frontend").spec.template.metadata.annotations["checksum/session-secret"];
+    // an upgrade finds that value in the live Secret; rendering with it given must give the same checksum
+    const again = find(render(["--set", `frontend.session.secret=${generated}`]), "Deployment", "task-manager-frontend");
+    expect(again.spec.template.metadata.annotations["checksum/session-secret"]).toBe(sum);
+  });
+
   it("a given session secret is used and its checksum follows it", () => {
     const d = (s: string) => render(["--set", `frontend.session.secret=${s}`]);
     const a = d("a".repeat(40));
