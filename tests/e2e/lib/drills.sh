@@ -413,7 +413,8 @@ proof_netpol() {
   check "7.8 frontend cannot open a TCP connection to PostgreSQL:5432 (pod IP)" test "$r" != open -a -n "$r"
   r=$(tcp_from "$be" "$db" 5432); echo "    policy on: backend $be -> $db:5432: $r"
   check "7.8 control: the backend still connects to PostgreSQL:5432" test "$r" == open
-  local title="e2e with netpol $(date +%s)"
+  local title
+  title="e2e with netpol $(date +%s)"
   check "7.8 the app works with NetworkPolicy on: create through NodePort" api_create "$title"
   check "7.8 ... and list it through NodePort (frontend -> backend -> PostgreSQL)" api_lists "$title"
   check "7.8 ... and the page renders it" bash -c "curl -fsS --max-time 10 '$NODEPORT_URL/' | grep -qF '$title'"
