@@ -24,4 +24,4 @@ export default function () {
   sleep(0.5);
 }
 
-export const handleSummary = summary('smoke');
+export const handleSummary = summary(__ENV.NAME || 'smoke');

@@ -55,7 +55,8 @@ ready_pods_of() {
 }
 secret_password() { kc get secret "$RELEASE-db" -o jsonpath='{.data.password}'; }
 # A digest of every task (id, title, status, version): equal before and after means nothing was lost or changed.
-tasks_digest() { psql_q "select count(*) || ' tasks, md5 ' || md5(coalesce(string_agg(id::text || title || status || version, ',' order by id), '')) from tasks"; }
+# k6's own tasks (titles "k6 ...") are left out: a sequence cut by a drill may leave one behind.
+tasks_digest() { psql_q "select count(*) || ' tasks, md5 ' || md5(coalesce(string_agg(id::text || title || status || version, ',' order by id), '')) from tasks where title not like 'k6 %'"; }
 api_create() { # api_create TITLE: POST through NodePort, 201
   local code
   code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
@@ -332,6 +333,10 @@ proof_persistence() {
     pollers+=($!)
   done
   t=$(now)
+  # traffic through the outage, for the figures only: with a single database pod, requests that
+  # need it fail (503) while it is away, by design; what must hold is checked below
+  k6_start persistence tests/load/steady.js RATE="$RATE" DURATION=30s LABEL="k6 persistence"
+  sleep 3
   kc delete pod "$RELEASE-postgresql-0" --wait=false >/dev/null
   wait_for 30 "the old PostgreSQL pod gone" bash -c "! kubectl -n $NS get pod $RELEASE-postgresql-0 -o jsonpath='{.metadata.deletionTimestamp}' | grep -q ." ||
     true
@@ -340,6 +345,8 @@ proof_persistence() {
   wait_for 60 "both backends ready" bash -c "[[ \$(kubectl -n $NS get pods -l app.kubernetes.io/name=backend-api -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}' | grep -c True) == 2 ]]"
   sleep 2
   kill "${pollers[@]}" 2>/dev/null; wait "${pollers[@]}" 2>/dev/null
+  k6_wait persistence >/dev/null || true
+  echo "    (k6 during the outage, not a check) $(grep '^k6 ' "$PROOF_TMP/persistence.log" | tail -1)"
   timing "7.6 PostgreSQL pod deleted -> all ready" $(( $(now) - t ))
   digest1=$(tasks_digest)
   echo "    after:  $digest1"
@@ -418,6 +425,8 @@ proof_netpol() {
   check "7.8 the app works with NetworkPolicy on: create through NodePort" api_create "$title"
   check "7.8 ... and list it through NodePort (frontend -> backend -> PostgreSQL)" api_lists "$title"
   check "7.8 ... and the page renders it" bash -c "curl -fsS --max-time 10 '$NODEPORT_URL/' | grep -qF '$title'"
+  k6_start netpol tests/load/smoke.js
+  check "7.8 k6 smoke with NetworkPolicy on: zero failed requests" k6_wait netpol
   timing "7.8 NetworkPolicy drill" $(( $(now) - t ))
 }
 
