@@ -16,12 +16,9 @@ if (config.migrateOnStart) {
 const health = new Health(databaseReadiness(db));
 await serve({
   app: createApp({ db, logger, metrics, health }),
-  port: config.port,
+  settings: config,
   metrics,
-  metricsPort: config.metricsPort,
   logger,
   health,
-  drainDelayMs: config.shutdownDelayMs,
-  shutdownTimeoutMs: config.shutdownTimeoutMs,
   close: () => db.close(),
 });

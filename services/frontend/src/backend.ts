@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import { DURATION_BUCKETS } from '@task-manager/kit';
 import { Histogram, type Registry } from 'prom-client';
 import { Agent, type Dispatcher } from 'undici';
 
@@ -96,7 +97,7 @@ export class BackendClient {
       name: 'backend_request_duration_seconds',
       help: 'Duration of calls from the frontend to the backend API, by method, route template and status code.',
       labelNames: ['method', 'route', 'status_code'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      buckets: DURATION_BUCKETS,
       registers: [options.registry],
     });
   }

@@ -13,13 +13,10 @@ const health = new Health(async () => ({ ready: true, checks: { process: { ok: t
 
 await serve({
   app: await createApp({ backend, sessionSecret: config.sessionSecret, logger, metrics, health }),
-  port: config.port,
+  settings: config,
   metrics,
-  metricsPort: config.metricsPort,
   logger,
   health,
-  drainDelayMs: config.shutdownDelayMs,
-  shutdownTimeoutMs: config.shutdownTimeoutMs,
   close: () => backend.close(),
 });
 logger.info({ backend: config.backendUrl.origin }, 'frontend talks to the backend API');

@@ -1,8 +1,8 @@
 export { ConfigError, EnvReader, LOG_LEVELS, loadConfigOrExit, type LogLevel } from './config.js';
 export { createLogger, type Logger } from './logger.js';
 export { requestContext } from './request-context.js';
-export { Metrics } from './metrics.js';
+export { DURATION_BUCKETS, Metrics } from './metrics.js';
 export { Health, type ReadinessCheck, type ReadinessReport } from './health.js';
 export { installGracefulShutdown, type ShutdownOptions } from './shutdown.js';
-export { serve, type ServeOptions } from './serve.js';
+export { serve, type ServeOptions, type ServeSettings } from './serve.js';
 export { HttpProblem, problemHandler, notFoundHandler, type FieldError } from './problem.js';

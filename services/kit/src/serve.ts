@@ -5,15 +5,20 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { installGracefulShutdown } from './shutdown.js';
 
+/** The part of a service's configuration that serving needs; both services' configs have it. */
+export interface ServeSettings {
+  port: number;
+  metricsPort: number;
+  shutdownDelayMs: number;
+  shutdownTimeoutMs: number;
+}
+
 export interface ServeOptions {
   app: Express;
-  port: number;
+  settings: ServeSettings;
   metrics: Metrics;
-  metricsPort: number;
   logger: Logger;
   health: Health;
-  drainDelayMs: number;
-  shutdownTimeoutMs: number;
   /** Releases what the app holds (database pool, keep-alive agents) once the servers have closed. */
   close: () => Promise<void>;
 }
@@ -23,7 +28,8 @@ export interface ServeOptions {
  * gracefully on SIGTERM. A port that cannot be bound stops the process with one log line.
  */
 export async function serve(options: ServeOptions): Promise<{ server: http.Server; metricsServer: http.Server }> {
-  const { app, port, metrics, metricsPort, logger, health } = options;
+  const { app, metrics, logger, health } = options;
+  const { port, metricsPort } = options.settings;
   const server = app.listen(port);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -42,8 +48,8 @@ export async function serve(options: ServeOptions): Promise<{ server: http.Serve
     logger,
     health,
     servers: [server, metricsServer],
-    drainDelayMs: options.drainDelayMs,
-    timeoutMs: options.shutdownTimeoutMs,
+    drainDelayMs: options.settings.shutdownDelayMs,
+    timeoutMs: options.settings.shutdownTimeoutMs,
     close: options.close,
   });
   return { server, metricsServer };
