@@ -343,7 +343,16 @@ proof_persistence() {
   wait_for 120 "PostgreSQL ready again" bash -c "[[ \$(kubectl -n $NS get pod $RELEASE-postgresql-0 -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}') == True ]]"
   echo "    PostgreSQL ready again after $(( $(now) - t ))s"
   wait_for 60 "both backends ready" bash -c "[[ \$(kubectl -n $NS get pods -l app.kubernetes.io/name=backend-api -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}' | grep -c True) == 2 ]]"
-  sleep 2
+  # the kubelet may see a 200 before a poller does (a poller's 503 can take up to its 3 s
+  # timeout), so the pollers run until each has logged its backend's return, or for 20 s more
+  readyz_sequence() {
+    awk -v p="$1" '$2 == p { print ($3 == 200 ? "U" : "D") }' "$PROOF_TMP/readyz.log" | uniq | tr -d '\n'
+  }
+  every_backend_back() {
+    local p
+    for p in $ips; do [[ $(readyz_sequence "$p") == *D*U ]] || return 1; done
+  }
+  wait_for 20 "every backend's /readyz answering 200 again" every_backend_back || true
   kill "${pollers[@]}" 2>/dev/null; wait "${pollers[@]}" 2>/dev/null
   k6_wait persistence >/dev/null || true
   echo "    (k6 during the outage, not a check) $(grep '^k6 ' "$PROOF_TMP/persistence.log" | tail -1)"
@@ -355,7 +364,7 @@ proof_persistence() {
     local bad=0 p
     for p in $ips; do
       local seq
-      seq=$(awk -v p="$p" '$2 == p { print ($3 == 200 ? "U" : "D") }' "$PROOF_TMP/readyz.log" | uniq | tr -d '\n')
+      seq=$(readyz_sequence "$p")
       echo "    backend $p /readyz: $(awk -v p="$p" '$2 == p' "$PROOF_TMP/readyz.log" | awk '{print $3}' | uniq -c | awk '{printf "%sx%s ", $1, $2}')"
       [[ $seq == UD*U || $seq == D*U ]] && [[ $seq == *D*U ]] || bad=1
     done
