@@ -141,6 +141,33 @@ describe('editing a task', () => {
     expect(page.text).toContain('value="Editable"');
   });
 
+  it('lists each row as its current version, with the viewer’s own CSRF token', async () => {
+    const [task] = await createTasks(stack.url, [{ title: 'Rowcache first title' }]);
+    const rowOf = (page: string) => new RegExp(`<li id="task-${task!.id}"[\\s\\S]*?</li>`).exec(page)?.[0] ?? '';
+    const alice = new UiClient(stack.url);
+    const bob = new UiClient(stack.url);
+    const aliceRow = rowOf(await alice.open('/?q=rowcache'));
+    const bobRow = rowOf(await bob.open('/?q=rowcache'));
+    expect(alice.csrf).not.toBe(bob.csrf);
+    expect(aliceRow).toContain(`name="_csrf" value="${alice.csrf}"`);
+    expect(bobRow).toContain(`name="_csrf" value="${bob.csrf}"`);
+    expect(bobRow).not.toContain(alice.csrf);
+    expect(bobRow.replace(bob.csrf, alice.csrf)).toBe(aliceRow);
+
+    // changed straight at the backend, so nothing in the frontend hears of it but the new version
+    const changed = await fetch(`${stack.backend.url}/api/tasks/${task!.id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: '{"title":"Rowcache second title","status":"done"}',
+    });
+    expect(changed.status).toBe(200);
+    const row = rowOf((await alice.get('/?q=rowcache')).text);
+    expect(row).toContain('>Rowcache second title</a>');
+    expect(row).toContain('class="task status-done');
+    expect(row).toContain(`name="version" value="${task!.version + 1}"`);
+    expect(row).not.toContain('first title');
+  });
+
   it('saves with htmx and answers the row plus the counts', async () => {
     const [task] = await createTasks(stack.url, [{ title: 'Before' }]);
     const ui = new UiClient(stack.url);
