@@ -11,7 +11,7 @@ import type { Task } from '../backend.js';
  * around a random per-process placeholder and joined with the token of whoever views it.
  */
 export class RowCache {
-  private readonly rows = new Map<string, string[]>();
+  private readonly rows = new Map<string, [string, string]>();
   private readonly placeholder = `csrf-placeholder-${randomBytes(16).toString('hex')}`;
 
   constructor(
@@ -24,7 +24,13 @@ export class RowCache {
     let html = '';
     tasks.forEach((task, index) => {
       html += '\n';
-      html += index === 0 && focusFirst ? this.render(task, csrfToken, today, true) : this.row(task, today).join(csrfToken);
+      if (index === 0 && focusFirst) {
+        html += this.render(task, csrfToken, today, true);
+      } else {
+        // Concatenated, not joined: V8 links the pieces instead of copying 2 KB per row.
+        const [beforeToken, afterToken] = this.row(task, today);
+        html += beforeToken + csrfToken + afterToken;
+      }
     });
     return new nunjucks.runtime.SafeString(html);
   }
@@ -33,14 +39,16 @@ export class RowCache {
     return this.rows.size;
   }
 
-  private row(task: Task, today: string): string[] {
+  private row(task: Task, today: string): [string, string] {
     const key = `${task.id} ${task.version} ${today}`;
     let parts = this.rows.get(key);
     if (parts) {
       // Least recently used goes first: a Map iterates in insertion order.
       this.rows.delete(key);
     } else {
-      parts = this.render(task, this.placeholder, today, false).split(this.placeholder);
+      const pieces = this.render(task, this.placeholder, today, false).split(this.placeholder);
+      if (pieces.length !== 2) throw new Error(`tasks/row.njk must hold the CSRF token exactly once, not ${pieces.length - 1} times`);
+      parts = pieces as [string, string];
       if (this.rows.size >= this.maxRows) this.rows.delete(this.rows.keys().next().value!);
     }
     this.rows.set(key, parts);
