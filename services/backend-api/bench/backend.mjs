@@ -5,7 +5,7 @@
  * 8 clients, no HTTP). Used by the root's `npm run bench`.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -39,8 +39,10 @@ export async function seed(url, count, log) {
   }
 }
 
-/** The node options the image runs the service with (its Dockerfile's ENV NODE_OPTIONS line). */
-const IMAGE_NODE_OPTIONS = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(new URL('Dockerfile', PACKAGE_DIR), 'utf8'))?.[1] ?? '';
+/** The node options a service's image runs it with (its Dockerfile's ENV NODE_OPTIONS line). */
+export function imageNodeOptions(packageDir) {
+  return /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(new URL('Dockerfile', packageDir), 'utf8'))?.[1] ?? '';
+}
 
 /** Starts dist/main.js as the container does and resolves once it is ready. */
 export async function startBackend(databaseUrl, extraEnv = {}, nodeFlags = []) {
@@ -50,7 +52,7 @@ export async function startBackend(databaseUrl, extraEnv = {}, nodeFlags = []) {
     cwd: PACKAGE_DIR,
     env: {
       ...process.env,
-      NODE_OPTIONS: IMAGE_NODE_OPTIONS,
+      NODE_OPTIONS: imageNodeOptions(PACKAGE_DIR),
       DATABASE_URL: databaseUrl,
       PORT: String(port),
       METRICS_PORT: String(metricsPort),
@@ -75,6 +77,57 @@ export async function startBackend(databaseUrl, extraEnv = {}, nodeFlags = []) {
     peakRssMb: () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024,
     stop: () => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', resolve), child.kill('SIGTERM')))),
   };
+}
+
+/** A process's fields after its name in /proc/<pid>/stat (state, ppid, ...), or undefined once it is gone. */
+function statFields(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+/** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
+function cpuSecondsOf(pid) {
+  const fields = statFields(pid);
+  return fields ? (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS : 0;
+}
+
+/**
+ * The processes of the PostgreSQL server behind `url`: its postmaster (the parent of any
+ * backend) and the postmaster's children when asked, so that no other PostgreSQL on the
+ * machine is ever counted.
+ */
+export async function postgresPids(url) {
+  const sql = postgres(url, { onnotice: () => {}, max: 1 });
+  try {
+    const [{ pid }] = await sql`select pg_backend_pid() as pid`;
+    const postmaster = Number(statFields(pid)[1]);
+    return () => [postmaster, ...readdirSync('/proc').filter((entry) => /^\d+$/.test(entry) && Number(statFields(entry)?.[1]) === postmaster).map(Number)];
+  } finally {
+    await sql.end();
+  }
+}
+
+/**
+ * Runs `work` and reports the CPU milliseconds each named group of processes spent on it per
+ * request: what each tier costs, which the requests per second of tiers sharing two cores hide.
+ * `groups` maps a name to a function listing the group's pids (asked before and after).
+ */
+export async function withCpuPerRequest(groups, work) {
+  const used = () => Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, new Map(pids().map((pid) => [pid, cpuSecondsOf(pid)]))]));
+  const before = used();
+  const result = await work();
+  const after = used();
+  const cpuMsPerRequest = {};
+  for (const name of Object.keys(groups)) {
+    let seconds = 0;
+    for (const [pid, end] of after[name]) seconds += end - (before[name].get(pid) ?? 0);
+    cpuMsPerRequest[name] = Number(((seconds * 1000) / result.requests).toFixed(3));
+  }
+  return { ...result, cpuMsPerRequest };
 }
 
 export function load(name, options, log) {
@@ -162,7 +215,8 @@ export async function benchBackend({ adminUrl, seconds, log }) {
   const results = [];
   results.push(await load('warm-up', { url: `${backend.url}/api/tasks?limit=50`, duration: 2 }, () => {}));
   results.pop();
-  results.push(await load('backend: list limit=50', { url: `${backend.url}/api/tasks?limit=50`, duration: seconds }, log));
+  const tiers = { backend: () => [backend.pid], postgresql: await postgresPids(database.url) };
+  results.push(await withCpuPerRequest(tiers, () => load('backend: list limit=50', { url: `${backend.url}/api/tasks?limit=50`, duration: seconds }, log)));
   results.push(
     await load(
       'backend: get by id',
@@ -185,5 +239,5 @@ export async function benchBackend({ adminUrl, seconds, log }) {
   );
   const peakRssMb = backend.peakRssMb();
   const ceiling = await pgbenchCeiling(database.url, seconds, log);
-  return { results, ceiling, peakRssMb, backend, database };
+  return { results, ceiling, peakRssMb, backend, database, tiers };
 }
