@@ -7,8 +7,9 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { freePort } from '@task-manager/kit/testing';
-import { load } from '../../backend-api/bench/backend.mjs';
+import { imageNodeOptions, load, withCpuPerRequest } from '../../backend-api/bench/backend.mjs';
 
 const PACKAGE_DIR = new URL('../', import.meta.url);
 
@@ -19,6 +20,7 @@ async function startFrontend(backendUrl) {
     cwd: PACKAGE_DIR,
     env: {
       ...process.env,
+      NODE_OPTIONS: imageNodeOptions(PACKAGE_DIR),
       BACKEND_API_URL: backendUrl,
       SESSION_SECRET: randomBytes(32).toString('hex'),
       PORT: String(port),
@@ -41,18 +43,28 @@ async function startFrontend(backendUrl) {
   }
   return {
     url,
+    pid: child.pid,
+    /** Peak resident set size of the process so far (the kernel's high-water mark). */
+    peakRssMb: () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024,
     stop: () => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', resolve), child.kill('SIGTERM')))),
   };
 }
 
-export async function benchPage({ backendUrl, seconds, log }) {
+/**
+ * `tiers` lists the processes behind `backendUrl` by tier (see withCpuPerRequest); the
+ * result adds the frontend's CPU per page and its peak RSS.
+ */
+export async function benchPage({ backendUrl, tiers = {}, seconds, log }) {
   const frontend = await startFrontend(backendUrl);
   try {
     const page = await fetch(`${frontend.url}/`);
     const rows = ((await page.text()).match(/<li id="task-/g) ?? []).length;
     if (page.status !== 200 || rows !== 50) throw new Error(`the page answered ${page.status} with ${rows} tasks; the bench needs a backend with at least 50`);
     await load('warm-up', { url: `${frontend.url}/`, duration: 2 }, () => {});
-    return await load('frontend: full page, 50 tasks', { url: `${frontend.url}/`, duration: seconds }, log);
+    const result = await withCpuPerRequest({ frontend: () => [frontend.pid], ...tiers }, () =>
+      load('frontend: full page, 50 tasks', { url: `${frontend.url}/`, duration: seconds }, log),
+    );
+    return { ...result, peakRssMb: frontend.peakRssMb() };
   } finally {
     await frontend.stop();
   }
