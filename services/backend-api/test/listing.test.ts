@@ -158,6 +158,75 @@ function rank(priority: string): number {
   return ['low', 'medium', 'high'].indexOf(priority);
 }
 
+describe('GET /api/tasks with If-None-Match', () => {
+  const list = (etag?: string) => api('GET', '/api/tasks?q=etag&sort=title', { headers: etag ? { 'if-none-match': etag } : {} });
+
+  it('answers 304 while nothing has been written, in every form of the header', async () => {
+    const first = await list();
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    for (const header of [etag, `W/${etag}`, `"something-else", ${etag}`, '*']) {
+      const again = await list(header);
+      expect(again.status, header).toBe(304);
+      expect(again.text).toBe('');
+      expect(again.headers.get('etag')).toBe(etag);
+      expectConforms('get', '/api/tasks', again);
+    }
+    expect((await list('"something-else"')).status).toBe(200);
+  });
+
+  it('answers the fresh list after every kind of write', async () => {
+    const titles = async (etag: string) => {
+      const reply = await list(etag);
+      expect(reply.status).toBe(200);
+      expect(reply.headers.get('etag')).not.toBe(etag);
+      return { etag: reply.headers.get('etag')!, titles: (reply.body.items as Task[]).map((t) => t.title) };
+    };
+    let current = (await list()).headers.get('etag')!;
+    const created = await api('POST', '/api/tasks', { body: { title: 'etag probe' } });
+    let seen = await titles(current);
+    expect(seen.titles).toContain('etag probe');
+    current = seen.etag;
+    await api('PATCH', `/api/tasks/${created.body.id}`, { body: { title: 'etag probe renamed' } });
+    seen = await titles(current);
+    expect(seen.titles).toContain('etag probe renamed');
+    current = seen.etag;
+    await api('POST', '/api/tasks/bulk', { body: { action: 'update', ids: [created.body.id], patch: { title: 'etag probe bulk' } } });
+    seen = await titles(current);
+    expect(seen.titles).toContain('etag probe bulk');
+    current = seen.etag;
+    await api('DELETE', `/api/tasks/${created.body.id}`);
+    seen = await titles(current);
+    expect(seen.titles.filter((title) => title.startsWith('etag probe'))).toEqual([]);
+  });
+
+  it('is not fooled by a write that began before the list was read and committed after', async () => {
+    let commit!: () => void;
+    const held = new Promise<void>((resolve) => (commit = resolve));
+    let inserted!: () => void;
+    const written = new Promise<void>((resolve) => (inserted = resolve));
+    const writer = backend.db.sql.begin(async (sql) => {
+      await sql`insert into tasks (title) values ('etag slow writer')`;
+      inserted();
+      await held;
+    });
+    await written;
+    const before = await list();
+    expect((before.body.items as Task[]).map((t) => t.title)).not.toContain('etag slow writer');
+    commit();
+    await writer;
+    const after = await list(before.headers.get('etag')!);
+    expect(after.status).toBe(200);
+    expect((after.body.items as Task[]).map((t) => t.title)).toContain('etag slow writer');
+  });
+
+  it('still checks the query first', async () => {
+    const etag = (await list()).headers.get('etag')!;
+    const refused = await api('GET', '/api/tasks?limit=0', { headers: { 'if-none-match': etag } });
+    expect(refused.status).toBe(422);
+  });
+});
+
 describe('POST /api/tasks/bulk', () => {
   it('updates every listed task in one go', async () => {
     const ids = (await api('GET', '/api/tasks?status=todo&limit=5')).body.items.map((t: Task) => t.id);

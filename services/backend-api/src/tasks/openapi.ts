@@ -48,9 +48,21 @@ export const openApiDocument = {
           { name: 'order', in: 'query', schema: { type: 'string', enum: ORDERS }, description: 'Default desc for dates of change, asc otherwise' },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: LIMITS.pageSize, default: LIMITS.defaultPageSize } },
           { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'nextCursor from the previous page' },
+          {
+            name: 'If-None-Match',
+            in: 'header',
+            required: false,
+            schema: { type: 'string' },
+            description: 'The ETag of a list this client holds: 304 while nothing in the database has changed since it was read.',
+          },
         ],
         responses: {
-          200: { description: 'A page of tasks', content: json(ref('TaskPage')) },
+          200: {
+            description: 'A page of tasks',
+            headers: { ETag: { description: 'Names the database state the list was read from; send it back in If-None-Match.', schema: { type: 'string' } } },
+            content: json(ref('TaskPage')),
+          },
+          304: { description: 'The list named in If-None-Match is still current' },
           422: problem('Invalid query parameters', 'ValidationProblem'),
         },
       },

@@ -46,6 +46,23 @@ const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char
 export interface TaskPage {
   items: Buffer;
   next: { value: string; id: string } | undefined;
+  /** The database state the page was read from (see DATA_VERSION). */
+  dataVersion: string;
+}
+
+/**
+ * The state of the database a statement reads: the statement's snapshot (which transactions
+ * it sees) and the server's start time. Two statements get the same text only when no write
+ * transaction committed between them: any commit moves the snapshot's horizon or leaves its
+ * in-progress list. So whatever a statement read is still current while this text is unchanged,
+ * which makes it a validator for lists. The start time keeps a cluster restored elsewhere, whose
+ * transaction ids may repeat, from matching an old snapshot.
+ */
+const DATA_VERSION = `pg_current_snapshot()::text || ' ' || pg_postmaster_start_time()::text`;
+
+export async function dataVersion(db: Database): Promise<string> {
+  const [row] = await db.run('tasks.data_version', (sql) => sql<{ version: string }[]>`select ${sql.unsafe(DATA_VERSION)} as version`);
+  return row!.version;
 }
 
 /**
@@ -69,7 +86,7 @@ export async function listTasks(db: Database, query: ListQuery): Promise<TaskPag
           ? sql`and (${by}, id) > (${value}, ${query.after.id}::uuid)`
           : sql`and (${by}, id) < (${value}, ${query.after.id}::uuid)`;
     }
-    return sql<[Buffer | null, Buffer, Buffer | null, Buffer | null][]>`
+    return sql<[Buffer | null, Buffer, Buffer | null, Buffer | null, Buffer][]>`
       with candidates as (
         select ${taskJson(sql)} as task, (${by})::text as cursor_value, id,
                row_number() over (order by ${by} ${direction}, id ${direction}) as position
@@ -88,13 +105,15 @@ export async function listTasks(db: Database, query: ListQuery): Promise<TaskPag
       select string_agg(task, ',' order by position) filter (where position <= ${query.limit}) as items,
              count(*) > ${query.limit} as has_more,
              min(cursor_value) filter (where position = ${query.limit}) as cursor_value,
-             min(id::text) filter (where position = ${query.limit}) as last_id
+             min(id::text) filter (where position = ${query.limit}) as last_id,
+             ${sql.unsafe(DATA_VERSION)} as data_version
       from candidates`.raw();
   });
-  const [items, hasMore, cursorValue, lastId] = page as unknown as [Buffer | null, Buffer, Buffer | null, Buffer | null];
+  const [items, hasMore, cursorValue, lastId, version] = page as unknown as [Buffer | null, Buffer, Buffer | null, Buffer | null, Buffer];
   return {
     items: items ?? Buffer.alloc(0),
     next: hasMore.toString() === 't' && cursorValue && lastId ? { value: cursorValue.toString(), id: lastId.toString() } : undefined,
+    dataVersion: version.toString(),
   };
 }
 

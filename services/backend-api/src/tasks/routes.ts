@@ -2,10 +2,14 @@ import { createHash } from 'node:crypto';
 import { HttpProblem } from '@task-manager/kit';
 import { Router, type Request, type Response } from 'express';
 import type { Database } from '../db.js';
-import { bulkWrite, createTask, createTaskOnce, deleteTask, getTask, listTasks, taskStats, updateTask, type TaskRow } from './queries.js';
+import { bulkWrite, createTask, createTaskOnce, dataVersion, deleteTask, getTask, listTasks, taskStats, updateTask, type TaskRow } from './queries.js';
 import { encodeCursor, isUuid, parseBulk, parseCreate, parseListQuery, parsePatch } from './validate.js';
 
 const etagOf = (version: number) => `"${version}"`;
+/** Bump when the list's JSON changes shape, so that no client keeps a list in the old one. */
+const LIST_FORMAT = '1';
+/** A list's ETag: the database state it was read from (queries.ts, dataVersion), hashed. */
+const listEtagOf = (dataVersion: string) => `"${createHash('sha1').update(`${LIST_FORMAT} ${dataVersion}`).digest('base64url')}"`;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const LIST_START = Buffer.from('{"items":[');
 
@@ -35,6 +39,13 @@ function expectedVersions(req: Request): number[] | undefined {
   return versions.map(Number);
 }
 
+/** Whether If-None-Match names this ETag (compared weakly, as RFC 9110 has it for GET) or is `*`. */
+function noneMatchHits(req: Request, etag: string): boolean {
+  const header = req.get('if-none-match');
+  if (header === undefined) return false;
+  return header.trim() === '*' || header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
 function precondition(current: TaskRow): HttpProblem {
   return new HttpProblem(412, 'Precondition Failed', `The task has changed since you read it; it is now at version ${current.version}.`, {
     current: JSON.parse(current.task) as unknown,
@@ -53,9 +64,15 @@ export function tasksRouter(db: Database): Router {
 
   router.get('/tasks', async (req, res) => {
     const query = parseListQuery(req.query as Record<string, unknown>);
+    // A client that holds a list asks whether it is still current: while nothing has been
+    // written since, one trivial query answers instead of the list's.
+    if (req.get('if-none-match') !== undefined) {
+      const etag = listEtagOf(await dataVersion(db));
+      if (noneMatchHits(req, etag)) return res.status(304).set('ETag', etag).end();
+    }
     const page = await listTasks(db, query);
     const nextCursor = page.next ? encodeCursor(query.sort, query.order, page.next.value, page.next.id) : null;
-    res.type('application/json').send(Buffer.concat([LIST_START, page.items, Buffer.from(`],"nextCursor":${JSON.stringify(nextCursor)}}`)]));
+    res.set('ETag', listEtagOf(page.dataVersion)).type('application/json').send(Buffer.concat([LIST_START, page.items, Buffer.from(`],"nextCursor":${JSON.stringify(nextCursor)}}`)]));
   });
 
   router.post('/tasks', async (req, res) => {
