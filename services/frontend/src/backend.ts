@@ -74,6 +74,8 @@ interface Call {
 
 const RETRYABLE_METHODS = new Set(['GET', 'HEAD']);
 const STATS_MAX_AGE_MS = 1000;
+/** List answers kept for If-None-Match: at most about 100 KB each once parsed. */
+const KEPT_LISTS = 100;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
 
 /**
@@ -88,6 +90,8 @@ export class BackendClient {
   private readonly basePath: string;
   private readonly duration: Histogram<'method' | 'route' | 'status_code'>;
   private sharedStats: { at: number; answer: Promise<BackendResponse<Stats>> } | undefined;
+  /** The last page of each list query, least recently used first (a Map keeps insertion order). */
+  private readonly lists = new Map<string, { etag: string; page: TaskPage }>();
 
   constructor(private readonly options: BackendOptions) {
     this.origin = options.baseUrl.origin;
@@ -102,9 +106,28 @@ export class BackendClient {
     });
   }
 
-  listTasks(query: URLSearchParams, requestId?: string): Promise<BackendResponse<TaskPage>> {
+  /**
+   * A page of tasks. The last answer to each query is kept with its ETag, and the backend is
+   * asked whether it is still current (If-None-Match): while nothing has been written it says
+   * 304 after one trivial query, instead of reading, sending and parsing the list again. Kept
+   * pages serve every user (tasks are not per user) and are never changed.
+   */
+  async listTasks(query: URLSearchParams, requestId?: string): Promise<BackendResponse<TaskPage>> {
     const search = query.toString();
-    return this.json({ method: 'GET', path: `/api/tasks${search ? `?${search}` : ''}`, route: '/api/tasks', requestId });
+    const path = `/api/tasks${search ? `?${search}` : ''}`;
+    const kept = this.lists.get(path);
+    const headers = kept ? { 'if-none-match': `"${kept.etag}"` } : undefined;
+    const response = await this.json<TaskPage>({ method: 'GET', path, route: '/api/tasks', requestId, headers });
+    this.lists.delete(path);
+    if (response.status === 304 && kept) {
+      this.lists.set(path, kept);
+      return { status: 200, etag: kept.etag, body: kept.page };
+    }
+    if (response.status === 200 && response.etag) {
+      if (this.lists.size >= KEPT_LISTS) this.lists.delete(this.lists.keys().next().value!);
+      this.lists.set(path, { etag: response.etag, page: response.body as TaskPage });
+    }
+    return response;
   }
 
   /**

@@ -168,6 +168,31 @@ describe('editing a task', () => {
     expect(row).not.toContain('first title');
   });
 
+  it('asks the backend whether a list it holds is still current, and shows every change made anywhere', async () => {
+    const notModified = async () => {
+      const metrics = await stack.metrics.registry.metrics();
+      return Number(/backend_request_duration_seconds_count\{[^}]*route="\/api\/tasks"[^}]*status_code="304"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    };
+    const [task] = await createTasks(stack.url, [{ title: 'Keptlist original' }]);
+    const ui = new UiClient(stack.url);
+    const first = (await ui.get('/?q=keptlist')).text;
+    const before = await notModified();
+    const again = (await ui.get('/?q=keptlist')).text;
+    expect(await notModified()).toBe(before + 1);
+    expect(again).toContain('>Keptlist original</a>');
+
+    const direct = (method: string, body?: string) =>
+      fetch(`${stack.backend.url}/api/tasks/${task!.id}`, { method, headers: { 'content-type': 'application/json' }, body });
+    expect((await direct('PATCH', '{"title":"Keptlist renamed"}')).status).toBe(200);
+    const renamed = (await ui.get('/?q=keptlist')).text;
+    expect(renamed).toContain('>Keptlist renamed</a>');
+    expect(renamed).not.toContain('>Keptlist original</a>');
+    expect((await direct('DELETE')).status).toBe(204);
+    const emptied = (await ui.get('/?q=keptlist')).text;
+    expect(emptied).not.toContain(`id="task-${task!.id}"`);
+    expect(first).toContain(`id="task-${task!.id}"`);
+  });
+
   it('saves with htmx and answers the row plus the counts', async () => {
     const [task] = await createTasks(stack.url, [{ title: 'Before' }]);
     const ui = new UiClient(stack.url);
