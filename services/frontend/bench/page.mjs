@@ -50,9 +50,25 @@ async function startFrontend(backendUrl) {
   };
 }
 
+/** Every page of the list, as the frontend's URLs (`/?cursor=…`), found by walking the backend's cursors. */
+async function everyPageUrl(backendUrl) {
+  const urls = ['/'];
+  let cursor = null;
+  do {
+    const response = await fetch(`${backendUrl}/api/tasks?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    cursor = (await response.json()).nextCursor;
+    if (cursor) urls.push(`/?cursor=${encodeURIComponent(cursor)}`);
+  } while (cursor && urls.length < 1000);
+  return urls;
+}
+
 /**
- * `tiers` lists the processes behind `backendUrl` by tier (see withCpuPerRequest); the
- * result adds the frontend's CPU per page and its peak RSS.
+ * Two loads of the full page. The first asks for the same page again and again, as the
+ * backend's list benchmark asks for the same list: the frontend then reuses what it rendered
+ * and the backend answers 304 (the data has not changed). The second goes round every page of
+ * the list in turn, more pages than the frontend keeps, so that nothing is reused: every page
+ * is read from PostgreSQL, sent whole and rendered afresh.
+ * `tiers` lists the processes behind `backendUrl` by tier (see withCpuPerRequest).
  */
 export async function benchPage({ backendUrl, tiers = {}, seconds, log }) {
   const frontend = await startFrontend(backendUrl);
@@ -60,11 +76,16 @@ export async function benchPage({ backendUrl, tiers = {}, seconds, log }) {
     const page = await fetch(`${frontend.url}/`);
     const rows = ((await page.text()).match(/<li id="task-/g) ?? []).length;
     if (page.status !== 200 || rows !== 50) throw new Error(`the page answered ${page.status} with ${rows} tasks; the bench needs a backend with at least 50`);
+    const costed = (name, options) => withCpuPerRequest({ frontend: () => [frontend.pid], ...tiers }, () => load(name, { duration: seconds, ...options }, log));
     await load('warm-up', { url: `${frontend.url}/`, duration: 2 }, () => {});
-    const result = await withCpuPerRequest({ frontend: () => [frontend.pid], ...tiers }, () =>
-      load('frontend: full page, 50 tasks', { url: `${frontend.url}/`, duration: seconds }, log),
-    );
-    return { ...result, peakRssMb: frontend.peakRssMb() };
+    const same = await costed('frontend: full page, 50 tasks', { url: `${frontend.url}/` });
+    const urls = await everyPageUrl(backendUrl);
+    let next = 0;
+    const fresh = await costed(`frontend: full page, 50 tasks, ${urls.length} pages in turn (nothing reused)`, {
+      url: frontend.url,
+      requests: [{ setupRequest: (request) => ({ ...request, path: urls[next++ % urls.length] }) }],
+    });
+    return { same, fresh, peakRssMb: frontend.peakRssMb() };
   } finally {
     await frontend.stop();
   }
