@@ -54,7 +54,11 @@ if (costed.length) {
   const backendCost = list.cpuMsPerRequest.backend + list.cpuMsPerRequest.postgresql;
   console.log('');
   for (const page of costed.filter((row) => row.cpuMsPerRequest.frontend !== undefined)) {
-    console.log(`${page.name}: frontend CPU per page ÷ backend + PostgreSQL CPU per list = ${(page.cpuMsPerRequest.frontend / backendCost).toFixed(2)}`);
+    const { frontend, backend, postgresql } = page.cpuMsPerRequest;
+    console.log(
+      `${page.name}: CPU of the whole path per page ÷ per list = ${((frontend + backend + postgresql) / backendCost).toFixed(2)}` +
+        ` (the frontend's share ÷ the backend and PostgreSQL per list = ${(frontend / backendCost).toFixed(2)})`,
+    );
   }
   if (frontendPeakRssMb) console.log(`frontend peak RSS ${frontendPeakRssMb.toFixed(0)} MB`);
 }
