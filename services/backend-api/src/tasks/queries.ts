@@ -55,8 +55,10 @@ export interface TaskPage {
  * it sees) and the server's start time. Two statements get the same text only when no write
  * transaction committed between them: any commit moves the snapshot's horizon or leaves its
  * in-progress list. So whatever a statement read is still current while this text is unchanged,
- * which makes it a validator for lists. The start time keeps a cluster restored elsewhere, whose
- * transaction ids may repeat, from matching an old snapshot.
+ * which makes it a validator for lists. Transaction ids belong to the whole server, so writes to
+ * other databases on it change the text too: fewer 304s on a busy shared server, never a stale
+ * list. The start time keeps a cluster restored elsewhere, whose transaction ids may repeat,
+ * from matching an old snapshot.
  */
 const DATA_VERSION = `pg_current_snapshot()::text || ' ' || pg_postmaster_start_time()::text`;
 
