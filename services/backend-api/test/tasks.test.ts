@@ -36,6 +36,12 @@ describe('POST /api/tasks', () => {
     expect(new Date(reply.body.createdAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
   });
 
+  it('gives a new task one instant for createdAt and updatedAt, however many are created at once', async () => {
+    const replies = await Promise.all(Array.from({ length: 300 }, (_, i) => api('POST', '/api/tasks', { body: { title: `same instant ${i}` } })));
+    const differing = replies.filter((reply) => reply.status !== 201 || reply.body.createdAt !== reply.body.updatedAt);
+    expect(differing.map((reply) => reply.text)).toEqual([]);
+  });
+
   it('accepts every field at its limits', async () => {
     const reply = await api('POST', '/api/tasks', {
       body: {
