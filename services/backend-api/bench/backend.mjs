@@ -8,6 +8,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
 import { createTestDatabase, freePort } from '@task-manager/kit/testing';
@@ -40,34 +41,40 @@ export async function seed(url, count, log) {
 }
 
 /** The node options a service's image runs it with (its Dockerfile's ENV NODE_OPTIONS line). */
-export function imageNodeOptions(packageDir) {
+function imageNodeOptions(packageDir) {
   return /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(new URL('Dockerfile', packageDir), 'utf8'))?.[1] ?? '';
 }
 
-/** Starts dist/main.js as the container does and resolves once it is ready. */
-export async function startBackend(databaseUrl, extraEnv = {}, nodeFlags = []) {
+/**
+ * Starts a service's dist/main.js as its container does (the image's NODE_OPTIONS, its own
+ * ports, `env` on top) and resolves once /readyz answers; throws if it exits first or is not
+ * ready within 30 s.
+ */
+export async function startService(packageDir, env) {
+  const name = path.basename(fileURLToPath(packageDir));
   const port = await freePort();
-  const metricsPort = await freePort();
-  const child = spawn(process.execPath, [...nodeFlags, 'dist/main.js'], {
-    cwd: PACKAGE_DIR,
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    cwd: packageDir,
     env: {
       ...process.env,
-      NODE_OPTIONS: imageNodeOptions(PACKAGE_DIR),
-      DATABASE_URL: databaseUrl,
+      NODE_OPTIONS: imageNodeOptions(packageDir),
       PORT: String(port),
-      METRICS_PORT: String(metricsPort),
+      METRICS_PORT: String(await freePort()),
       LOG_LEVEL: 'warn',
-      ...extraEnv,
+      ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 100; attempt++) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the ${name} exited with ${child.exitCode} before it was ready`);
     try {
       if ((await fetch(`${url}/readyz`)).ok) break;
     } catch {
       // not listening yet
     }
+    if (Date.now() > deadline) throw new Error(`the ${name} was not ready within 30 s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {
@@ -210,7 +217,7 @@ export async function benchBackend({ adminUrl, seconds, log }) {
   const database = await createTestDatabase(adminUrl);
   execFileSync(process.execPath, ['dist/migrations/migrate.js', 'up'], { cwd: PACKAGE_DIR, env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'warn' } });
   const ids = await seed(database.url, 10_000, log);
-  const backend = await startBackend(database.url);
+  const backend = await startService(PACKAGE_DIR, { DATABASE_URL: database.url });
   let next = 0;
   const results = [];
   results.push(await load('warm-up', { url: `${backend.url}/api/tasks?limit=50`, duration: 2 }, () => {}));

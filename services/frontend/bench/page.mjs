@@ -5,50 +5,10 @@
  * benchmark so the two compare. Called by the root's `npm run bench` with a running,
  * seeded backend; alone: `BACKEND_URL=http://127.0.0.1:5000 node bench/page.mjs`.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { freePort } from '@task-manager/kit/testing';
-import { imageNodeOptions, load, withCpuPerRequest } from '../../backend-api/bench/backend.mjs';
+import { load, startService, withCpuPerRequest } from '../../backend-api/bench/backend.mjs';
 
 const PACKAGE_DIR = new URL('../', import.meta.url);
-
-/** Starts dist/main.js as the container does and resolves once it is ready. */
-async function startFrontend(backendUrl) {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['dist/main.js'], {
-    cwd: PACKAGE_DIR,
-    env: {
-      ...process.env,
-      NODE_OPTIONS: imageNodeOptions(PACKAGE_DIR),
-      BACKEND_API_URL: backendUrl,
-      SESSION_SECRET: randomBytes(32).toString('hex'),
-      PORT: String(port),
-      METRICS_PORT: String(await freePort()),
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the frontend exited with ${child.exitCode} before it was ready`);
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error('the frontend was not ready within 30 s');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    url,
-    pid: child.pid,
-    /** Peak resident set size of the process so far (the kernel's high-water mark). */
-    peakRssMb: () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024,
-    stop: () => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', resolve), child.kill('SIGTERM')))),
-  };
-}
 
 /** Every page of the list, as the frontend's URLs (`/?cursor=…`), found by walking the backend's cursors. */
 async function everyPageUrl(backendUrl) {
@@ -71,7 +31,7 @@ async function everyPageUrl(backendUrl) {
  * `tiers` lists the processes behind `backendUrl` by tier (see withCpuPerRequest).
  */
 export async function benchPage({ backendUrl, tiers = {}, seconds, log }) {
-  const frontend = await startFrontend(backendUrl);
+  const frontend = await startService(PACKAGE_DIR, { BACKEND_API_URL: backendUrl, SESSION_SECRET: randomBytes(32).toString('hex') });
   try {
     const page = await fetch(`${frontend.url}/`);
     const rows = ((await page.text()).match(/<li id="task-/g) ?? []).length;
