@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { DURATION_BUCKETS } from '@task-manager/kit';
 import { Histogram, type Registry } from 'prom-client';
 import { Agent, type Dispatcher } from 'undici';
+import { RecentlyUsed } from './recently-used.js';
 
 /** A task as the backend's contract (docs/contracts.md) defines it. */
 export interface Task {
@@ -90,8 +91,8 @@ export class BackendClient {
   private readonly basePath: string;
   private readonly duration: Histogram<'method' | 'route' | 'status_code'>;
   private sharedStats: { at: number; answer: Promise<BackendResponse<Stats>> } | undefined;
-  /** The last page of each list query, least recently used first (a Map keeps insertion order). */
-  private readonly lists = new Map<string, { etag: string; page: TaskPage }>();
+  /** The last page of each list query, with its ETag. */
+  private readonly lists = new RecentlyUsed<{ etag: string; page: TaskPage }>(KEPT_LISTS);
 
   constructor(private readonly options: BackendOptions) {
     this.origin = options.baseUrl.origin;
@@ -118,15 +119,9 @@ export class BackendClient {
     const kept = this.lists.get(path);
     const headers = kept ? { 'if-none-match': `"${kept.etag}"` } : undefined;
     const response = await this.json<TaskPage>({ method: 'GET', path, route: '/api/tasks', requestId, headers });
-    this.lists.delete(path);
-    if (response.status === 304 && kept) {
-      this.lists.set(path, kept);
-      return { status: 200, etag: kept.etag, body: kept.page };
-    }
-    if (response.status === 200 && response.etag) {
-      if (this.lists.size >= KEPT_LISTS) this.lists.delete(this.lists.keys().next().value!);
-      this.lists.set(path, { etag: response.etag, page: response.body as TaskPage });
-    }
+    if (response.status === 304 && kept) return { status: 200, etag: kept.etag, body: kept.page };
+    if (response.status === 200 && response.etag) this.lists.set(path, { etag: response.etag, page: response.body as TaskPage });
+    else this.lists.delete(path);
     return response;
   }
 
