@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { DURATION_BUCKETS } from '@task-manager/kit';
 import { Histogram, type Registry } from 'prom-client';
 import { Agent, type Dispatcher } from 'undici';
+import { FreshCalls } from './fresh-calls.js';
 import { RecentlyUsed } from './recently-used.js';
 
 /** A task as the backend's contract (docs/contracts.md) defines it. */
@@ -93,10 +94,12 @@ export class BackendClient {
   private sharedStats: { at: number; answer: Promise<BackendResponse<Stats>> } | undefined;
   /** The last page of each list query, with its ETag. */
   private readonly lists = new RecentlyUsed<{ etag: string; page: TaskPage }>(KEPT_LISTS);
+  private readonly listCalls: FreshCalls<BackendResponse<TaskPage>>;
 
   constructor(private readonly options: BackendOptions) {
     this.origin = options.baseUrl.origin;
     this.basePath = options.baseUrl.pathname.replace(/\/+$/, '');
+    this.listCalls = new FreshCalls(options.timeoutMs, () => new BackendUnavailable('timed out waiting for a shared list call'));
     this.agent = new Agent({ connections: 128, keepAliveTimeout: 4_000, connectTimeout: options.timeoutMs });
     this.duration = new Histogram({
       name: 'backend_request_duration_seconds',
@@ -111,11 +114,16 @@ export class BackendClient {
    * A page of tasks. The last answer to each query is kept with its ETag, and the backend is
    * asked whether it is still current (If-None-Match): while nothing has been written it says
    * 304 after one trivial query, instead of reading, sending and parsing the list again. Kept
-   * pages serve every user (tasks are not per user) and are never changed.
+   * pages serve every user (tasks are not per user) and are never changed. Requests for the
+   * same list that arrive together share one such call (FreshCalls), never one older than them.
    */
-  async listTasks(query: URLSearchParams, requestId?: string): Promise<BackendResponse<TaskPage>> {
+  listTasks(query: URLSearchParams, requestId?: string): Promise<BackendResponse<TaskPage>> {
     const search = query.toString();
     const path = `/api/tasks${search ? `?${search}` : ''}`;
+    return this.listCalls.run(path, () => this.revalidate(path, requestId));
+  }
+
+  private async revalidate(path: string, requestId?: string): Promise<BackendResponse<TaskPage>> {
     const kept = this.lists.get(path);
     const headers = kept ? { 'if-none-match': `"${kept.etag}"` } : undefined;
     const response = await this.json<TaskPage>({ method: 'GET', path, route: '/api/tasks', requestId, headers });
