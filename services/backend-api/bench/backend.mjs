@@ -40,24 +40,32 @@ export async function seed(url, count, log) {
   }
 }
 
-/** The node options a service's image runs it with (its Dockerfile's ENV NODE_OPTIONS line). */
-function imageNodeOptions(packageDir) {
-  return /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(new URL('Dockerfile', packageDir), 'utf8'))?.[1] ?? '';
+/**
+ * How a service's image runs node: its Dockerfile's `ENV NODE_OPTIONS` line and the flags its
+ * `CMD ["node", …, "dist/main.js"]` passes before the script.
+ */
+function imageNode(packageDir) {
+  const dockerfile = readFileSync(new URL('Dockerfile', packageDir), 'utf8');
+  const command = /^CMD (\[.*\])$/m.exec(dockerfile);
+  const argv = command ? JSON.parse(command[1]) : [];
+  if (argv[0] !== 'node' || argv.at(-1) !== 'dist/main.js') throw new Error(`${fileURLToPath(packageDir)}Dockerfile: expected CMD ["node", …, "dist/main.js"]`);
+  return { options: /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile)?.[1] ?? '', flags: argv.slice(1, -1) };
 }
 
 /**
- * Starts a service's dist/main.js as its container does (the image's NODE_OPTIONS, its own
- * ports, `env` on top) and resolves once /readyz answers; throws if it exits first or is not
- * ready within 30 s.
+ * Starts a service's dist/main.js as its container does (the image's node flags and
+ * NODE_OPTIONS, its own ports, `env` on top) and resolves once /readyz answers; throws if it
+ * exits first or is not ready within 30 s.
  */
 export async function startService(packageDir, env) {
   const name = path.basename(fileURLToPath(packageDir));
   const port = await freePort();
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  const node = imageNode(packageDir);
+  const child = spawn(process.execPath, [...node.flags, 'dist/main.js'], {
     cwd: packageDir,
     env: {
       ...process.env,
-      NODE_OPTIONS: imageNodeOptions(packageDir),
+      NODE_OPTIONS: node.options,
       PORT: String(port),
       METRICS_PORT: String(await freePort()),
       LOG_LEVEL: 'warn',
