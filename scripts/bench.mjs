@@ -18,8 +18,9 @@ const server = await startEmbeddedPostgres();
 const checks = [];
 const rows = [];
 let frontendPeakRssMb;
+let backend;
 try {
-  const backend = await benchBackend({ adminUrl: server.adminUrl, seconds: SECONDS, log });
+  backend = await benchBackend({ adminUrl: server.adminUrl, seconds: SECONDS, log });
   const list = backend.results[0];
   rows.push(...backend.results, backend.ceiling);
   const ratio = list.requestsPerSecond / backend.ceiling.requestsPerSecond;
@@ -35,9 +36,10 @@ try {
   checks.push(['frontend page p99 < 50 ms', `${page.p99Ms} ms`, page.p99Ms < 50]);
   checks.push(['frontend adds ≤ half again the backend cost (backend rps / page rps ≤ 1.5)', cost.toFixed(2), cost <= 1.5]);
   checks.push(['no failed page requests', String(page.failed + fresh.failed), page.failed + fresh.failed === 0]);
-  await backend.backend.stop();
-  await backend.database.drop();
 } finally {
+  // Also when a step failed: a backend left running would outlive this script. The server's
+  // data directory goes with it.
+  await backend?.backend.stop();
   await server.stop();
 }
 

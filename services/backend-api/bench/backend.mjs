@@ -220,39 +220,47 @@ export async function pgbenchCeiling(url, seconds, log) {
   }
 }
 
-/** Runs the whole backend benchmark on a fresh database of the given server. */
+/**
+ * Runs the whole backend benchmark on a fresh database of the given server. The backend it
+ * started is returned still running, for the page benchmark; the caller stops it.
+ */
 export async function benchBackend({ adminUrl, seconds, log }) {
   const database = await createTestDatabase(adminUrl);
   execFileSync(process.execPath, ['dist/migrations/migrate.js', 'up'], { cwd: PACKAGE_DIR, env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'warn' } });
   const ids = await seed(database.url, 10_000, log);
   const backend = await startService(PACKAGE_DIR, { DATABASE_URL: database.url });
-  let next = 0;
-  const results = [];
-  results.push(await load('warm-up', { url: `${backend.url}/api/tasks?limit=50`, duration: 2 }, () => {}));
-  results.pop();
-  const tiers = { backend: () => [backend.pid], postgresql: await postgresPids(database.url) };
-  results.push(await withCpuPerRequest(tiers, () => load('backend: list limit=50', { url: `${backend.url}/api/tasks?limit=50`, duration: seconds }, log)));
-  results.push(
-    await load(
-      'backend: get by id',
-      { url: backend.url, duration: seconds, requests: [{ setupRequest: (request) => ({ ...request, path: `/api/tasks/${ids[next++ % ids.length]}` }) }] },
-      log,
-    ),
-  );
-  results.push(
-    await load(
-      'backend: create',
-      {
-        url: `${backend.url}/api/tasks`,
-        duration: seconds,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ title: 'Benchmark task', description: 'Created under load', priority: 'high', tags: ['bench'] }),
-      },
-      log,
-    ),
-  );
-  const peakRssMb = backend.peakRssMb();
-  const ceiling = await pgbenchCeiling(database.url, seconds, log);
-  return { results, ceiling, peakRssMb, backend, database, tiers };
+  try {
+    let next = 0;
+    const results = [];
+    results.push(await load('warm-up', { url: `${backend.url}/api/tasks?limit=50`, duration: 2 }, () => {}));
+    results.pop();
+    const tiers = { backend: () => [backend.pid], postgresql: await postgresPids(database.url) };
+    results.push(await withCpuPerRequest(tiers, () => load('backend: list limit=50', { url: `${backend.url}/api/tasks?limit=50`, duration: seconds }, log)));
+    results.push(
+      await load(
+        'backend: get by id',
+        { url: backend.url, duration: seconds, requests: [{ setupRequest: (request) => ({ ...request, path: `/api/tasks/${ids[next++ % ids.length]}` }) }] },
+        log,
+      ),
+    );
+    results.push(
+      await load(
+        'backend: create',
+        {
+          url: `${backend.url}/api/tasks`,
+          duration: seconds,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ title: 'Benchmark task', description: 'Created under load', priority: 'high', tags: ['bench'] }),
+        },
+        log,
+      ),
+    );
+    const peakRssMb = backend.peakRssMb();
+    const ceiling = await pgbenchCeiling(database.url, seconds, log);
+    return { results, ceiling, peakRssMb, backend, tiers };
+  } catch (error) {
+    await backend.stop();
+    throw error;
+  }
 }
