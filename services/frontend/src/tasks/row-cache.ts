@@ -3,6 +3,9 @@ import nunjucks from 'nunjucks';
 import type { Task } from '../backend.js';
 import { RecentlyUsed } from '../recently-used.js';
 
+/** A kept row's key (see RowCache). */
+const keyOf = (task: Task, today: string) => `${task.id} ${task.version} ${today}`;
+
 /**
  * The list's rows, each rendered once per task version and per day, then reused for every
  * page that shows it: fifty rows through nunjucks cost more than the rest of a page together
@@ -25,20 +28,17 @@ export class RowCache {
 
   /** The rows' HTML for this viewer; the first row takes focus when `focusFirst` (a load-more swap). */
   html(tasks: Task[], csrfToken: string, today: string, focusFirst = false): nunjucks.runtime.SafeString {
-    const rows = tasks.map((task, index) => (index === 0 && focusFirst ? undefined : this.rows.get(`${task.id} ${task.version} ${today}`)));
-    const missing = tasks.filter((_task, index) => rows[index] === undefined && !(index === 0 && focusFirst));
-    const rendered = this.render(missing, today);
-    let html = '';
-    tasks.forEach((task, index) => {
-      html += '\n';
-      if (index === 0 && focusFirst) {
-        html += this.env.render('tasks/row.njk', { task, csrfToken, today, focusRow: true });
-        return;
-      }
-      const [beforeToken, afterToken] = rows[index] ?? rendered.shift()!;
+    // A focused row differs from the kept one, so it is rendered on its own and not kept.
+    const focused = focusFirst ? tasks[0] : undefined;
+    const shared = focused ? tasks.slice(1) : tasks;
+    const kept = shared.map((task) => this.rows.get(keyOf(task, today)));
+    const rendered = this.render(shared.filter((_task, index) => kept[index] === undefined), today);
+    let html = focused ? `\n${this.env.render('tasks/row.njk', { task: focused, csrfToken, today, focusRow: true })}` : '';
+    for (const row of kept) {
+      const [beforeToken, afterToken] = row ?? rendered.shift()!;
       // Concatenated, not joined: V8 links the pieces instead of copying 2 KB per row.
-      html += beforeToken + csrfToken + afterToken;
-    });
+      html += '\n' + beforeToken + csrfToken + afterToken;
+    }
     return new nunjucks.runtime.SafeString(html);
   }
 
@@ -50,7 +50,7 @@ export class RowCache {
       const pieces = html[index]!.split(this.placeholder);
       if (pieces.length !== 2) throw new Error(`tasks/row.njk must hold the CSRF token exactly once, not ${pieces.length - 1} times`);
       const row = pieces as [string, string];
-      this.rows.set(`${task.id} ${task.version} ${today}`, row);
+      this.rows.set(keyOf(task, today), row);
       return row;
     });
   }
