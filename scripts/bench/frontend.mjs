@@ -2,13 +2,13 @@
  * The frontend benchmark: the full page of 50 tasks (what a browser's first visit costs:
  * the list and the header counts fetched from the backend, then rendered), through
  * frontend → backend → PostgreSQL, at the same 32 connections as the backend's own list
- * benchmark so the two compare. Called by the root's `npm run bench` with a running,
- * seeded backend; alone: `BACKEND_URL=http://127.0.0.1:5000 node bench/page.mjs`.
+ * benchmark so the two compare. Called by `npm run bench` (main.mjs) with a running, seeded
+ * backend; alone: `BACKEND_URL=http://127.0.0.1:5000 node scripts/bench/frontend.mjs`.
  */
 import { randomBytes } from 'node:crypto';
-import { load, startService, withCpuPerRequest } from '../../backend-api/bench/backend.mjs';
+import { SERVICES, load, startService, withCpuPerRequest } from './lib.mjs';
 
-const PACKAGE_DIR = new URL('../', import.meta.url);
+const PACKAGE_DIR = new URL('frontend/', SERVICES);
 
 /** Every page of the list, as the frontend's URLs (`/?cursor=…`), found by walking the backend's cursors. */
 async function everyPageUrl(backendUrl) {

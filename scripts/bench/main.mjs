@@ -5,8 +5,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { startEmbeddedPostgres } from '@task-manager/kit/testing';
-import { benchBackend, ensurePgbench } from '../services/backend-api/bench/backend.mjs';
-import { benchPage } from '../services/frontend/bench/page.mjs';
+import { benchBackend, ensurePgbench } from './backend.mjs';
+import { benchPage } from './frontend.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const started = performance.now();
