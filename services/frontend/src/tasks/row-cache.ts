@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import nunjucks from 'nunjucks';
-import type { Task } from '../backend.js';
+import type { Task } from '../backend/index.js';
 import { RecentlyUsed } from '../recently-used.js';
 
 /** A kept row's key (see RowCache). */
