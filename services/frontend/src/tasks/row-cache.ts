@@ -42,6 +42,11 @@ export class RowCache {
     return new nunjucks.runtime.SafeString(html);
   }
 
+  /** The kept rows as stored, the place of the viewer's token marked by `tokenMark`: all a kept row can ever show anyone. */
+  kept(tokenMark: string): string[] {
+    return [...this.rows.values()].map(([beforeToken, afterToken]) => beforeToken + tokenMark + afterToken);
+  }
+
   /** Renders rows and keeps them, in one pass through the template, which costs far less than one pass each. */
   private render(tasks: Task[], today: string): [string, string][] {
     if (tasks.length === 0) return [];
