@@ -1,4 +1,4 @@
-import { Health, HttpProblem, Metrics, notFoundHandler, problemHandler, requestContext, type Logger, type ReadinessCheck, type ReadinessReport } from '@task-manager/kit';
+import { Health, HttpProblem, Metrics, createServiceApp, notFoundHandler, problemHandler, type Logger, type ReadinessCheck, type ReadinessReport } from '@task-manager/kit';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Database } from './db.js';
 import { missingMigrations } from './migrations/files.js';
@@ -45,27 +45,22 @@ const databaseErrors: ErrorRequestHandler = (error, req, res, next) => {
   if (UNAVAILABLE_CODES.has(code) || code.startsWith('08')) {
     req.log.warn({ code }, 'database unavailable');
     res.set('Retry-After', '1');
-    return next(new HttpProblem(503, 'Service Unavailable', 'The database is unavailable; try again shortly.'));
+    return next(HttpProblem.of(503, 'The database is unavailable; try again shortly.'));
   }
   if (code === '42P01' || code === '42704') {
     res.set('Retry-After', '5');
-    return next(new HttpProblem(503, 'Service Unavailable', 'The database schema is not migrated yet.'));
+    return next(HttpProblem.of(503, 'The database schema is not migrated yet.'));
   }
   if (code.startsWith('22')) {
     // A data exception means validation let something through; still the client's input, so a 4xx.
     req.log.warn({ code }, 'database rejected a value that passed validation');
-    return next(new HttpProblem(422, 'Unprocessable Content', 'A value could not be stored.'));
+    return next(HttpProblem.of(422, 'A value could not be stored.'));
   }
   next(error);
 };
 
 export function createApp({ db, logger, metrics, health }: AppParts): Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  app.set('query parser', 'simple');
-  app.use(metrics.httpMiddleware());
-  app.use(requestContext(logger));
+  const app = createServiceApp({ logger, metrics });
   app.use(health.router());
   app.get('/api/openapi.json', (_req, res) => {
     res.json(openApiDocument);

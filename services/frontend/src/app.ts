@@ -1,14 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Health, requestContext, type Logger, type Metrics } from '@task-manager/kit';
+import { createServiceApp, type Health, type Logger, type Metrics } from '@task-manager/kit';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express';
-import nunjucks from 'nunjucks';
 import { Assets } from './assets.js';
-import { BackendUnavailable, type BackendClient, type Task } from './backend.js';
+import type { BackendClient } from './backend/index.js';
 import { requireCsrf, sessions } from './session.js';
-import { RowCache } from './tasks/row-cache.js';
-import { sendError, taskRoutes } from './tasks/routes.js';
+import { sendError } from './tasks/answer.js';
+import { taskRoutes } from './tasks/routes.js';
+import { configureViews } from './views.js';
 
 export interface AppDeps {
   backend: BackendClient;
@@ -16,14 +15,6 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   health: Health;
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** "2026-03-07" → "7 Mar 2026". By hand: Intl.DateTimeFormat showed up in the page's profile. */
-function formatDay(day: string): string {
-  const [year, month, date] = day.split('-');
-  return `${Number(date)} ${MONTHS[Number(month) - 1] ?? month} ${year}`;
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,35 +27,14 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export async function createApp(deps: AppDeps): Promise<Express> {
   const { backend, logger, metrics, health } = deps;
   const assets = await Assets.load(path.join(root, 'public'));
-  const app = express();
-  app.disable('x-powered-by');
-  // Pages carry a per-session CSRF token, so an ETag would never match: hashing each
-  // page body for one is pure cost. Static assets set their own strong ETags.
-  app.set('etag', false);
+  const app = createServiceApp({ logger, metrics });
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
-  app.set('view engine', 'njk');
-  // Resolve each view's file once, whatever NODE_ENV says: views never change while running.
-  app.enable('view cache');
-  app.set('views', path.join(root, 'views'));
-  const views = nunjucks.configure(path.join(root, 'views'), { autoescape: true, express: app, throwOnUndefined: false, trimBlocks: true, lstripBlocks: true });
-  // 5,000 rows of about 2 KB: a hundred pages of the list, 10 MB at most.
-  const rowCache = new RowCache(views, 5000);
-  views
-    .addGlobal('taskRows', (tasks: Task[], csrfToken: string, today: string, focusFirst: boolean) => rowCache.html(tasks, csrfToken, today, focusFirst))
-    .addGlobal('asset', (name: string) => assets.url(name))
-    .addGlobal('newKey', () => randomUUID())
-    .addGlobal('STATUS_LABELS', { todo: 'To do', in_progress: 'In progress', done: 'Done' })
-    .addGlobal('PRIORITY_LABELS', { high: 'High', medium: 'Medium', low: 'Low' })
-    .addGlobal('SORT_LABELS', { updatedAt: 'Updated', dueDate: 'Due date', priority: 'Priority', title: 'Title' })
-    .addFilter('day', formatDay);
-
+  configureViews(app, path.join(root, 'views'), assets);
   sendStringsAsStrings(app);
-  app.use(metrics.httpMiddleware());
-  app.use(requestContext(logger));
   app.use(securityHeaders());
   app.use(health.router());
   app.use(assets.handler());
-  app.use('/api', passThrough(backend));
+  app.use('/api', backend.passThrough());
 
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 1000 }));
   app.use(sessions(deps.sessionSecret));
@@ -122,36 +92,6 @@ function securityHeaders(): RequestHandler {
   return (_req, res, next) => {
     res.set(headers);
     next();
-  };
-}
-
-/** /api/* goes to the backend as it came, and its answer comes back as it went. */
-function passThrough(backend: BackendClient): RequestHandler {
-  return async (req, res, next) => {
-    res.locals.route = '/api/*';
-    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-    const headers = { ...req.headers, 'x-request-id': req.id };
-    try {
-      const answer = await backend.forward(req.method, req.originalUrl, headers, hasBody ? req : undefined);
-      // setHeader, not res.set: express would append a charset to the backend's Content-Type.
-      res.status(answer.status);
-      for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
-      answer.body.on('error', (error) => {
-        req.log.warn({ err: error }, 'backend response broke off');
-        res.destroy();
-      });
-      answer.body.pipe(res);
-    } catch (error) {
-      if (!(error instanceof BackendUnavailable)) return next(error);
-      req.log.warn({ err: error.reason }, 'backend unavailable');
-      res.status(503).type('application/problem+json').json({
-        type: 'about:blank',
-        title: 'Service Unavailable',
-        status: 503,
-        detail: 'The task service is unavailable.',
-        instance: req.originalUrl,
-      });
-    }
   };
 }
 

@@ -1,6 +1,6 @@
 import { Health, Metrics, createLogger, loadConfigOrExit, serve } from '@task-manager/kit';
 import { createApp } from './app.js';
-import { BackendClient } from './backend.js';
+import { BackendClient } from './backend/index.js';
 import { loadConfig } from './config.js';
 
 const config = loadConfigOrExit('frontend', () => loadConfig());

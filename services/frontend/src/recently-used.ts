@@ -25,6 +25,12 @@ export class RecentlyUsed<V> {
     }
   }
 
+  /** Every value held, each once. */
+  *values(): IterableIterator<V> {
+    yield* this.recent.values();
+    for (const [key, value] of this.older) if (!this.recent.has(key)) yield value;
+  }
+
   delete(key: string): void {
     this.recent.delete(key);
     this.older.delete(key);

@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import axe from 'axe-core';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, SCREENSHOTS, createTasks, startStack, type Stack } from './support.js';
@@ -12,7 +13,7 @@ const profiles: string[] = [];
 const contexts: BrowserContext[] = [];
 
 /** A Chromium of its own with a fresh profile, so no test inherits another's cookies or cache. */
-async function browser(options: { javaScriptEnabled?: boolean; width?: number } = {}): Promise<Page> {
+async function browser(options: { javaScriptEnabled?: boolean; width?: number; pageScripts?: boolean } = {}): Promise<Page> {
   const profile = await mkdtemp(path.join(os.tmpdir(), 'task-manager-chromium-'));
   profiles.push(profile);
   const context = await chromium.launchPersistentContext(profile, {
@@ -24,6 +25,8 @@ async function browser(options: { javaScriptEnabled?: boolean; width?: number } 
   });
   contexts.push(context);
   context.setDefaultTimeout(10_000);
+  // The page as without JavaScript, yet with the engine on for a test's own scripts (axe-core).
+  if (options.pageScripts === false) await context.route('**/*.js', (route) => route.abort());
   const page = context.pages()[0] ?? (await context.newPage());
   return page;
 }
@@ -57,9 +60,39 @@ async function windowKeptMark(): Promise<boolean> {
   return page.evaluate(() => (window as unknown as { swapMarker?: string }).swapMarker === 'still here');
 }
 
+const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+/**
+ * Runs axe-core's WCAG 2.1 A and AA rules over the page as it is now. The script goes in
+ * through the DevTools protocol, which the page's CSP does not govern (a script tag would be
+ * refused); a failure prints each violation with the elements it names, so it says what to fix.
+ */
+async function expectAccessible(target: Page, state: string): Promise<void> {
+  if (!(await target.evaluate(() => 'axe' in window))) await target.evaluate(axe.source);
+  const violations = await target.evaluate(async (tags) => {
+    const { axe: inPage } = window as unknown as { axe: typeof axe };
+    const results = await inPage.run(document, { runOnly: { type: 'tag', values: tags } });
+    return results.violations.map(({ id, impact, help, nodes }) => ({
+      id,
+      impact,
+      help,
+      nodes: nodes.map((node) => `${node.target.join(' ')}: ${node.failureSummary ?? ''}`),
+    }));
+  }, WCAG_21_AA);
+  expect(violations, `axe-core on ${state}:\n${JSON.stringify(violations, null, 2)}`).toEqual([]);
+}
+
 function row(title: string) {
   return page.locator('#task-rows > li.task', { has: page.locator('a.title', { hasText: title }) });
 }
+
+describe('accessibility before any task exists', () => {
+  it('finds no WCAG 2.1 AA violation on the empty task list', async () => {
+    await page.goto(`${stack.url}/`);
+    expect(await page.locator('#task-rows > li.empty').isVisible()).toBe(true);
+    await expectAccessible(page, 'the empty task list');
+  });
+});
 
 describe('with JavaScript (htmx)', () => {
   it('creates a task without a full reload and updates the counts', async () => {
@@ -255,5 +288,113 @@ describe('without JavaScript', () => {
     await plain.waitForURL(`${stack.url}/`);
     expect(await plain.locator('#messages').innerText()).toContain('Task deleted.');
     expect(await plain.locator('#task-rows a.title', { hasText: 'No-JS task' }).count()).toBe(0);
+  });
+});
+
+describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
+  it('finds no violation on the list, nor in any state htmx swaps in: form errors, inline edits, conflicts, messages', async () => {
+    const [conflicted, refused] = await createTasks(stack.url, [
+      { title: 'Axe conflict', description: 'changed elsewhere', priority: 'high', dueDate: '2020-01-01', tags: ['axe'] },
+      { title: 'Axe refused', tags: ['axe'] },
+    ]);
+    await page.goto(`${stack.url}/`);
+    await expectAccessible(page, 'the task list with tasks');
+
+    await page.fill('#new-title', '');
+    await page.click('#new-task button[type=submit]');
+    await expect.poll(() => page.locator('#new-title-error').count()).toBe(1);
+    await expectAccessible(page, 'the new-task form with a field error (htmx 422)');
+
+    await page.goto(`${stack.url}/?tag=axe`);
+    await row('Axe refused').locator('a.title').click();
+    await expect.poll(() => page.locator('.task.editing').count()).toBe(1);
+    await expectAccessible(page, 'a task edited inline');
+    await page.fill('.task.editing input[name=title]', '');
+    await page.click('.task.editing button[type=submit]');
+    await expect.poll(() => page.locator('.task.editing .field-error').count()).toBe(1);
+    await expectAccessible(page, 'the inline edit form with a field error (htmx 422)');
+
+    // A status the backend refuses, sent from the row as a tampered select would: the edit form answers it.
+    await page.goto(`${stack.url}/?tag=axe`);
+    await row('Axe refused').locator('select[name=status] option[value=in_progress]').evaluate((option) => ((option as HTMLOptionElement).value = 'someday'));
+    await row('Axe refused').locator('select[name=status]').selectOption({ label: 'In progress' });
+    await expect.poll(() => page.locator(`#edit-${refused!.id}-status-error`).count()).toBe(1);
+    await expectAccessible(page, 'the edit form answering a refused change from a row (htmx 422)');
+
+    await page.goto(`${stack.url}/?tag=axe`);
+    const changed = await fetch(`${stack.url}/api/tasks/${conflicted!.id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Axe conflict, renamed elsewhere' }),
+    });
+    expect(changed.status).toBe(200);
+    await row('Axe conflict').locator('select[name=status]').selectOption('done');
+    await expect.poll(() => page.locator('.task .notice').count()).toBe(1);
+    await expectAccessible(page, 'a row showing a conflict (htmx 412)');
+
+    await page.click('#bulk button[value=done]');
+    await expect.poll(() => page.locator('#messages').innerText()).toContain('Select at least one task first.');
+    await expectAccessible(page, 'the list with an error message (bulk action with nothing selected)');
+
+    await page.goto(`${stack.url}/?sort=nonsense`);
+    await expect.poll(() => page.locator('#task-list .form-messages').count()).toBe(1);
+    await expectAccessible(page, 'the list refusing its filters (422)');
+  });
+
+  it('finds no violation on the pages served without JavaScript: edit, delete, errors, forms with errors', async () => {
+    const [task] = await createTasks(stack.url, [{ title: 'Axe plain', description: 'for the plain pages', tags: ['axe'] }]);
+    const plain = await browser({ pageScripts: false });
+    await plain.goto(`${stack.url}/tasks/${task!.id}/edit`);
+    await expectAccessible(plain, 'the edit page');
+    await plain.fill(`#edit-${task!.id}-title`, '');
+    await plain.click('.task.editing button[type=submit]');
+    await plain.waitForSelector(`#edit-${task!.id}-title-error`);
+    await expectAccessible(plain, 'the edit page with a field error (422)');
+
+    await plain.goto(`${stack.url}/tasks/${task!.id}/edit`);
+    const renamed = await fetch(`${stack.url}/api/tasks/${task!.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"title":"Axe plain, renamed"}' });
+    expect(renamed.status).toBe(200);
+    await plain.click('.task.editing button[type=submit]');
+    await expect.poll(() => plain.locator('#messages').innerText()).toContain('Someone else changed this task');
+    await expectAccessible(plain, 'the edit page after a conflicting save, with its message (412)');
+
+    await plain.goto(`${stack.url}/tasks/${task!.id}/delete`);
+    await expectAccessible(plain, 'the delete confirmation page');
+    await plain.locator('input[name=_csrf]').evaluate((input) => ((input as HTMLInputElement).value = 'forged'));
+    await plain.click('button.danger');
+    await expect.poll(() => plain.locator('h2').innerText()).toBe('Not allowed');
+    await expectAccessible(plain, 'the error page (403)');
+
+    await plain.goto(`${stack.url}/`);
+    await plain.fill('#new-title', ' ');
+    await plain.click('#new-task button[type=submit]');
+    await plain.waitForSelector('#new-title-error');
+    await expectAccessible(plain, 'the task list page with a new-task field error (422)');
+
+    await plain.goto(`${stack.url}/no/such/page`);
+    expect(await plain.locator('h2').innerText()).toBe('Not found');
+    await expectAccessible(plain, 'the error page (404)');
+  });
+
+  it('finds no violation while the task service is unavailable (list, form message, error page and message)', async () => {
+    const [task] = await createTasks(stack.url, [{ title: 'Axe outage' }]);
+    await page.goto(`${stack.url}/?q=outage`);
+    await stack.backend.stop();
+    try {
+      await row('Axe outage').locator('select[name=priority]').selectOption('low');
+      await expect.poll(() => page.locator('#messages').innerText()).toContain('unavailable');
+      await expectAccessible(page, 'the message that a change could not be saved (htmx 503)');
+      await page.goto(`${stack.url}/`);
+      expect(await page.locator('.unavailable').count()).toBe(1);
+      await page.fill('#new-title', 'Typed during the outage');
+      await page.click('#new-task button[type=submit]');
+      await expect.poll(() => page.locator('#new-task .form-messages').count()).toBe(1);
+      await expectAccessible(page, 'the unavailable list and the new-task form keeping its input (503)');
+      await page.goto(`${stack.url}/tasks/${task!.id}/edit`);
+      expect(await page.locator('h2').innerText()).toBe('The task service is unavailable');
+      await expectAccessible(page, 'the error page (503)');
+    } finally {
+      await stack.backend.resume();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { FreshCalls } from '../src/fresh-calls.js';
+import { FreshCalls } from '../src/backend/fresh-calls.js';
 
 /** A stand-in for the backend: a value that writes bump, read by calls that take `readMs`. */
 class Source {

@@ -252,6 +252,26 @@ describe('editing a task', () => {
     expect(page.text).toContain('value="tomorrow"');
   });
 
+  it('shows a change the row sent and the backend refused (422) in the edit form with its field errors, not as a 502', async () => {
+    const [task] = await createTasks(stack.url, [{ title: 'Changed from its row', tags: ['kept'] }]);
+    const ui = new UiClient(stack.url);
+    await ui.open();
+    const fromRow = { version: String(task!.version), status: 'someday', priority: 'high' };
+    const fragment = await ui.post(`/tasks/${task!.id}`, fromRow, { ...htmx, 'X-CSRF-Token': ui.csrf });
+    expect(fragment.status).toBe(422);
+    expect(fragment.text.trimStart()).toMatch(new RegExp(`^<li id="task-${task!.id}" class="task editing">`));
+    expect(fragment.text).toMatch(new RegExp(`id="edit-${task!.id}-status-error">`));
+    expect(fragment.text).toContain('value="Changed from its row"');
+    expect(fragment.text).toContain('value="kept"');
+    expect(fragment.text).toMatch(/<option value="high" selected>/);
+    const page = await ui.post(`/tasks/${task!.id}`, { _csrf: ui.csrf, ...fromRow });
+    expect(page.status).toBe(422);
+    expect(page.text).toContain('<!doctype html>');
+    expect(page.text).toMatch(new RegExp(`id="edit-${task!.id}-status-error">`));
+    expect(page.text).toContain('value="Changed from its row"');
+    expect((await apiTask(task!.id))!.status).toBe('todo');
+  });
+
   it('answers 404 for an unknown or malformed task id', async () => {
     const ui = new UiClient(stack.url);
     expect((await ui.get('/tasks/00000000-0000-4000-8000-000000000000/edit')).status).toBe(404);

@@ -7,7 +7,7 @@ import { Health, Metrics, createLogger } from '@task-manager/kit';
 import { createTestDatabase, freePort } from '@task-manager/kit/testing';
 import { inject } from 'vitest';
 import { createApp } from '../src/app.js';
-import { BackendClient } from '../src/backend.js';
+import { BackendClient } from '../src/backend/index.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BACKEND_MAIN = path.join(repo, 'services/backend-api/dist/main.js');

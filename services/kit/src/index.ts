@@ -4,5 +4,5 @@ export { requestContext } from './request-context.js';
 export { DURATION_BUCKETS, Metrics } from './metrics.js';
 export { Health, type ReadinessCheck, type ReadinessReport } from './health.js';
 export { installGracefulShutdown, type ShutdownOptions } from './shutdown.js';
-export { serve, type ServeOptions, type ServeSettings } from './serve.js';
-export { HttpProblem, problemHandler, notFoundHandler, type FieldError } from './problem.js';
+export { createServiceApp, serve, type ServeOptions, type ServeSettings } from './serve.js';
+export { HttpProblem, notFoundHandler, problemHandler, sendProblem, type FieldError } from './problem.js';

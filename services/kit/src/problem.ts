@@ -1,26 +1,10 @@
-import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from './logger.js';
 
 /** One invalid field: its name as the client sent it, and what is wrong with it. */
 export interface FieldError {
   field: string;
   detail: string;
-}
-
-/**
- * An error that is the client's to fix, answered as application/problem+json (RFC 9457).
- * Throw it (or pass it to next) from a handler; problemHandler writes it.
- */
-export class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly title: string,
-    readonly detail?: string,
-    readonly extensions: { errors?: FieldError[] } & Record<string, unknown> = {},
-  ) {
-    super(detail ?? title);
-    this.name = 'HttpProblem';
-  }
 }
 
 const STATUS_TITLES: Record<number, string> = {
@@ -41,7 +25,30 @@ const STATUS_TITLES: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
-export function writeProblem(res: Response, problem: HttpProblem, instance: string, requestId: string | undefined): void {
+/**
+ * An error that is the client's to fix, answered as application/problem+json (RFC 9457).
+ * Throw it (or pass it to next) from a handler; problemHandler writes it.
+ */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail?: string,
+    readonly extensions: { errors?: FieldError[] } & Record<string, unknown> = {},
+  ) {
+    super(detail ?? title);
+    this.name = 'HttpProblem';
+  }
+
+  /** A problem titled by its status's standard phrase. */
+  static of(status: number, detail?: string, extensions?: HttpProblem['extensions']): HttpProblem {
+    return new HttpProblem(status, STATUS_TITLES[status] ?? (status < 500 ? 'Client Error' : 'Server Error'), detail, extensions);
+  }
+}
+
+/** Answers a problem as application/problem+json: the request names the instance and its id. */
+export function sendProblem(req: Request, res: Response, problem: HttpProblem): void {
+  const { originalUrl: instance, id: requestId } = req;
   res
     .status(problem.status)
     .type('application/problem+json')
@@ -62,18 +69,18 @@ function toProblem(error: unknown): HttpProblem | undefined {
   const err = error as { type?: string; status?: number; expose?: boolean; message?: string; limit?: number };
   switch (err?.type) {
     case 'entity.parse.failed':
-      return new HttpProblem(400, STATUS_TITLES[400]!, 'The request body is not valid JSON.');
+      return HttpProblem.of(400, 'The request body is not valid JSON.');
     case 'entity.too.large':
-      return new HttpProblem(413, STATUS_TITLES[413]!, `The request body exceeds the limit of ${err.limit ?? 'the'} bytes.`);
+      return HttpProblem.of(413, `The request body exceeds the limit of ${err.limit ?? 'the'} bytes.`);
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new HttpProblem(415, STATUS_TITLES[415]!, err.message);
+      return HttpProblem.of(415, err.message);
     case 'request.aborted':
     case 'request.size.invalid':
-      return new HttpProblem(400, STATUS_TITLES[400]!, 'The request body was incomplete.');
+      return HttpProblem.of(400, 'The request body was incomplete.');
   }
   if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
-    return new HttpProblem(err.status, STATUS_TITLES[err.status] ?? 'Client Error', err.expose ? err.message : undefined);
+    return HttpProblem.of(err.status, err.expose ? err.message : undefined);
   }
   return undefined;
 }
@@ -83,15 +90,15 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
     const problem = toProblem(error);
-    if (problem) return writeProblem(res, problem, req.originalUrl, req.id);
+    if (problem) return sendProblem(req, res, problem);
     (req.log ?? logger).error({ err: error }, 'unhandled error');
-    writeProblem(res, new HttpProblem(500, STATUS_TITLES[500]!, 'An unexpected error occurred; it has been logged.'), req.originalUrl, req.id);
+    sendProblem(req, res, HttpProblem.of(500, 'An unexpected error occurred; it has been logged.'));
   };
 }
 
 export function notFoundHandler(): RequestHandler {
   return (req, res) => {
-    writeProblem(res, new HttpProblem(404, STATUS_TITLES[404]!, `No resource at ${req.path}.`), req.originalUrl, req.id);
+    sendProblem(req, res, HttpProblem.of(404, `No resource at ${req.path}.`));
   };
 }
 

@@ -1,8 +1,9 @@
 import type http from 'node:http';
-import type { Express } from 'express';
+import express, { type Express } from 'express';
 import type { Health } from './health.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import { requestContext } from './request-context.js';
 import { installGracefulShutdown } from './shutdown.js';
 
 /** The part of a service's configuration that serving needs; both services' configs have it. */
@@ -21,6 +22,23 @@ export interface ServeOptions {
   health: Health;
   /** Releases what the app holds (database pool, keep-alive agents) once the servers have closed. */
   close: () => Promise<void>;
+}
+
+/**
+ * An express app with what every service sets first: the settings, then the metrics and the
+ * request context, so that both see every request, including those no route matches.
+ */
+export function createServiceApp({ logger, metrics }: { logger: Logger; metrics: Metrics }): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // Each service sets the ETags it means (the backend's are task versions, the frontend's
+  // pages carry a per-session token): hashing every body for one would be pure cost.
+  app.set('etag', false);
+  // Repeated parameters as arrays, never nested objects: handlers check one shape.
+  app.set('query parser', 'simple');
+  app.use(metrics.httpMiddleware());
+  app.use(requestContext(logger));
+  return app;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import express from 'express';
+import type { Express } from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, EnvReader, Health, HttpProblem, Metrics, createLogger, notFoundHandler, problemHandler, requestContext } from '../src/index.js';
+import { ConfigError, EnvReader, Health, HttpProblem, Metrics, createLogger, createServiceApp, notFoundHandler, problemHandler, sendProblem } from '../src/index.js';
 
 describe('EnvReader', () => {
   it('applies defaults, parses values, and collects every problem before failing', () => {
@@ -36,13 +36,13 @@ describe('app plumbing', () => {
   const servers: Array<{ close(): void }> = [];
   afterEach(() => servers.splice(0).forEach((server) => server.close()));
 
-  async function serve(build: (app: express.Express, health: Health, metrics: Metrics) => void) {
+  async function serve(build: (app: Express, health: Health, metrics: Metrics) => void) {
     let ready = true;
     const health = new Health(async () => ({ ready, checks: { thing: { ok: ready } } }), 200);
     const metrics = new Metrics('kit-test');
     const logger = createLogger('kit-test', 'silent');
-    const app = express();
-    app.use(metrics.httpMiddleware(), requestContext(logger), health.router());
+    const app = createServiceApp({ logger, metrics });
+    app.use(health.router());
     build(app, health, metrics);
     app.use(notFoundHandler(), problemHandler(logger));
     const server = app.listen(0, '127.0.0.1');
@@ -106,6 +106,37 @@ describe('app plumbing', () => {
     expect(boom.status).toBe(500);
     expect(await boom.text()).not.toContain('secret internals');
     expect((await fetch(`${base}/nowhere`)).status).toBe(404);
+  });
+
+  it('builds apps that name no framework, add no ETag of their own, and read a repeated parameter as a list', async () => {
+    const { base } = await serve((app) => {
+      app.get('/echo', (req, res) => {
+        res.json(req.query);
+      });
+    });
+    const answer = await fetch(`${base}/echo?tag=a&tag=b&x[y]=1`, { headers: { 'x-request-id': 'plumbing-1' } });
+    expect(await answer.json()).toEqual({ tag: ['a', 'b'], 'x[y]': '1' });
+    expect(answer.headers.get('x-powered-by')).toBeNull();
+    expect(answer.headers.get('etag')).toBeNull();
+    expect(answer.headers.get('x-request-id')).toBe('plumbing-1');
+  });
+
+  it('answers a problem titled by its status, naming the request and its id', async () => {
+    const { base } = await serve((app) => {
+      app.get('/down', (req, res) => sendProblem(req, res, HttpProblem.of(503, 'The thing is down.', { retry: true })));
+    });
+    const down = await fetch(`${base}/down?x=1`, { headers: { 'x-request-id': 'problem-1' } });
+    expect(down.status).toBe(503);
+    expect(down.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+    expect(await down.json()).toEqual({
+      type: 'about:blank',
+      title: 'Service Unavailable',
+      status: 503,
+      detail: 'The thing is down.',
+      instance: '/down?x=1',
+      requestId: 'problem-1',
+      retry: true,
+    });
   });
 
   it('labels request durations by route template and serves them on their own port', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import nunjucks from 'nunjucks';
-import type { Task } from '../backend.js';
+import type { Task } from '../backend/index.js';
 import { RecentlyUsed } from '../recently-used.js';
 
 /** A kept row's key (see RowCache). */
@@ -40,6 +40,11 @@ export class RowCache {
       html += '\n' + beforeToken + csrfToken + afterToken;
     }
     return new nunjucks.runtime.SafeString(html);
+  }
+
+  /** The kept rows as stored, the place of the viewer's token marked by `tokenMark`: all a kept row can ever show anyone. */
+  kept(tokenMark: string): string[] {
+    return [...this.rows.values()].map(([beforeToken, afterToken]) => beforeToken + tokenMark + afterToken);
   }
 
   /** Renders rows and keeps them, in one pass through the template, which costs far less than one pass each. */

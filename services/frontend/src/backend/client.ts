@@ -1,0 +1,136 @@
+import type { Readable } from 'node:stream';
+import { DURATION_BUCKETS } from '@task-manager/kit';
+import { Histogram, type Registry } from 'prom-client';
+import { Agent, type Dispatcher } from 'undici';
+import type { BackendResponse, Problem } from './types.js';
+
+/** The backend could not be reached or did not answer in time: the UI answers 503. */
+export class BackendUnavailable extends Error {
+  constructor(readonly reason: string) {
+    super(`the task service is unavailable (${reason})`);
+    this.name = 'BackendUnavailable';
+  }
+}
+
+export interface TransportOptions {
+  baseUrl: URL;
+  timeoutMs: number;
+  registry: Registry;
+}
+
+export interface Call {
+  method: Dispatcher.HttpMethod;
+  /** The path below the backend's base URL, with its query. */
+  path: string;
+  /** The route template, for the metric label (bounded cardinality). */
+  route: string;
+  requestId?: string;
+  headers?: Record<string, string>;
+  json?: unknown;
+}
+
+const READS = new Set(['GET', 'HEAD']);
+
+/** Whether a call only reads: a write can change what any cached answer says. */
+export const isRead = (method: string): boolean => READS.has(method);
+
+/**
+ * The one way the frontend reaches the backend. Connections are pooled and kept alive; every
+ * call is bounded by the timeout so a hung backend turns into a 503 page, not a hung browser.
+ * Reads are retried once when the connection failed (a keep-alive socket the backend had
+ * just closed, a pod that just went away); writes never are, so nothing happens twice.
+ */
+export class Transport {
+  private readonly agent: Agent;
+  private readonly origin: string;
+  private readonly basePath: string;
+  private readonly duration: Histogram<'method' | 'route' | 'status_code'>;
+
+  constructor(private readonly options: TransportOptions) {
+    this.origin = options.baseUrl.origin;
+    this.basePath = options.baseUrl.pathname.replace(/\/+$/, '');
+    this.agent = new Agent({ connections: 128, keepAliveTimeout: 4_000, connectTimeout: options.timeoutMs });
+    this.duration = new Histogram({
+      name: 'backend_request_duration_seconds',
+      help: 'Duration of calls from the frontend to the backend API, by method, route template and status code.',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: DURATION_BUCKETS,
+      registers: [options.registry],
+    });
+  }
+
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
+  }
+
+  /** A call with a JSON body (if any) whose JSON answer is read whole. */
+  async json<T>(call: Call): Promise<BackendResponse<T>> {
+    const headers: Record<string, string> = { accept: 'application/json', ...call.headers };
+    if (call.requestId) headers['x-request-id'] = call.requestId;
+    let payload: string | undefined;
+    if (call.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(call.json);
+    }
+    const response = await this.send(call, headers, payload);
+    let text: string;
+    try {
+      text = await response.body.text();
+    } catch (error) {
+      throw new BackendUnavailable(describe(error));
+    }
+    const etag = response.headers.etag;
+    return {
+      status: response.statusCode,
+      etag: typeof etag === 'string' ? etag.replace(/^W\//, '').replace(/"/g, '') : undefined,
+      body: (text === '' ? undefined : parseJson(text)) as T | Problem | undefined,
+    };
+  }
+
+  /** A call as given; a streamed body is never retried, since it cannot be sent twice. */
+  async send(call: Call, headers: Record<string, string | string[]>, body: string | Readable | undefined): Promise<Dispatcher.ResponseData> {
+    const attempts = isRead(call.method) && typeof body !== 'object' ? 2 : 1;
+    for (let attempt = 1; ; attempt++) {
+      const stop = this.duration.startTimer({ method: call.method, route: call.route });
+      try {
+        const response = await this.agent.request({
+          origin: this.origin,
+          path: `${this.basePath}${call.path}`,
+          method: call.method,
+          headers,
+          body,
+          headersTimeout: this.options.timeoutMs,
+          bodyTimeout: this.options.timeoutMs,
+        });
+        stop({ status_code: String(response.statusCode) });
+        return response;
+      } catch (error) {
+        stop({ status_code: 'error' });
+        // A timeout is not retried: the page must answer within the timeout, not twice it.
+        if (attempt >= attempts || isTimeout(error)) throw new BackendUnavailable(describe(error));
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+function isTimeout(error: unknown): boolean {
+  const code = (error as { code?: string } | undefined)?.code;
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
+}
+
+function describe(error: unknown): string {
+  const code = (error as { code?: string } | undefined)?.code;
+  return code ?? (error instanceof Error ? error.message : String(error));
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,40 @@
+import { RecentlyUsed } from '../recently-used.js';
+import { BackendUnavailable, type Transport } from './client.js';
+import { FreshCalls } from './fresh-calls.js';
+import type { BackendResponse, TaskPage } from './types.js';
+
+/** List answers kept for If-None-Match: at most about 100 KB each once parsed. */
+const KEPT_LISTS = 100;
+
+/**
+ * Pages of tasks. The last answer to each query is kept with its ETag, and the backend is
+ * asked whether it is still current (If-None-Match): while nothing has been written it says
+ * 304 after one trivial query, instead of reading, sending and parsing the list again. Kept
+ * pages serve every user (tasks are not per user) and are never changed. Requests for the
+ * same list that arrive together share one such call (FreshCalls), never one older than them.
+ */
+export class TaskLists {
+  /** The last page of each list query, with its ETag. */
+  private readonly kept = new RecentlyUsed<{ etag: string; page: TaskPage }>(KEPT_LISTS);
+  private readonly calls: FreshCalls<BackendResponse<TaskPage>>;
+
+  constructor(private readonly transport: Transport) {
+    this.calls = new FreshCalls(transport.timeoutMs, () => new BackendUnavailable('timed out waiting for a shared list call'));
+  }
+
+  get(query: URLSearchParams, requestId?: string): Promise<BackendResponse<TaskPage>> {
+    const search = query.toString();
+    const path = `/api/tasks${search ? `?${search}` : ''}`;
+    return this.calls.run(path, () => this.revalidate(path, requestId));
+  }
+
+  private async revalidate(path: string, requestId?: string): Promise<BackendResponse<TaskPage>> {
+    const kept = this.kept.get(path);
+    const headers = kept ? { 'if-none-match': `"${kept.etag}"` } : undefined;
+    const response = await this.transport.json<TaskPage>({ method: 'GET', path, route: '/api/tasks', requestId, headers });
+    if (response.status === 304 && kept) return { status: 200, etag: kept.etag, body: kept.page };
+    if (response.status === 200 && response.etag) this.kept.set(path, { etag: response.etag, page: response.body as TaskPage });
+    else this.kept.delete(path);
+    return response;
+  }
+}
