@@ -36,7 +36,7 @@ describe("rejected values", () => {
   it("the same values are accepted when valid (the cases are not failing for another reason)", () => {
     const ok = ["frontend.replicaCount=3", "global.database.port=6543", "frontend.service.nodePort=31000", "frontend.service.type=ClusterIP", "global.config.logLevel=debug", "postgresql.persistence.size=5Gi", "backend-api.terminationGracePeriodSeconds=20"];
     const r = helmTemplateRaw(ok.flatMap((s) => ["--set", s]));
-    expect(r.stderr.replace(/^walk\.go.*symbolic link.*\n/gm, "")).toBe("");
+    expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
   });
 });
