@@ -1,6 +1,8 @@
 // Values the schemas (or the chart's checks) must reject, with a message that names the value.
 import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
 import { helmTemplateRaw } from "./helm";
+import { schemas } from "./values-schema.mjs";
 
 const cases: Array<{ name: string; set: string[]; message: RegExp }> = [
   { name: "wrong type: replicaCount as a string", set: ["frontend.replicaCount=two"], message: /\/replicaCount': got string, want integer/ },
@@ -39,4 +41,12 @@ describe("rejected values", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
   });
+});
+
+describe("values.schema.json", () => {
+  for (const { file, text } of schemas()) {
+    it(`${file.replace(/.*charts\/task-manager\//, "")} equals the one generated from its values.yaml (node tests/chart/values-schema.mjs)`, () => {
+      expect(readFileSync(file, "utf8")).toBe(text);
+    });
+  }
 });
