@@ -1,7 +1,7 @@
 {{/*
 The global settings, read with defaults so that a subchart rendered or linted on its own (which
 has no umbrella to set them) still renders. The umbrella's values.yaml documents and sets every one
-of them; these defaults are the same values (tests/chart/render.test.ts renders each subchart alone
+of them; these defaults are the same values (tests/chart/subcharts.test.ts renders each subchart alone
 and compares).
 */}}
 
