@@ -1,6 +1,7 @@
 {{/*
-NetworkPolicy parts. The umbrella renders the policies (templates/networkpolicy.yaml): only it sees
-every component's ports; each component's policy is a template of its own chart.
+NetworkPolicy parts, for each component's policy (global.networkPolicy.enabled). A policy that
+names a sibling's port is rendered by the umbrella, the one chart that sees every component's
+values: the frontend's (its egress to backend-api.service.port).
 */}}
 
 {{/*
