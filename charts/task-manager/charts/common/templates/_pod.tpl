@@ -119,6 +119,23 @@ Params: name (the variable), context (the chart's root context).
 {{- end -}}
 
 {{/*
+The end of an app container: its probes (each the value of that name, on the named ports),
+`resources`, and the /tmp mount.
+Usage: {{- include "common.container.tail" (dict "probes" (list "livenessProbe" "readinessProbe") "context" .) | nindent 10 }}
+Params: probes (names of the probe values, in order), context (the chart's root context).
+*/}}
+{{- define "common.container.tail" -}}
+{{- range .probes }}
+{{ . }}:
+  {{- toYaml (index $.context.Values .) | nindent 2 }}
+{{- end }}
+resources:
+  {{- toYaml .context.Values.resources | nindent 2 }}
+volumeMounts:
+  {{- include "common.container.tmpMount" . | nindent 2 }}
+{{- end -}}
+
+{{/*
 The writable `emptyDir` volumes a container gets under a read-only root filesystem, each limited
 to `tmpSizeLimit`, and their mounts.
 Usage: volumes: {{- include "common.pod.emptyDirs" (dict "names" (list "tmp") "context" .) | nindent 8 }}
