@@ -1,5 +1,7 @@
 // Helpers for the chart tests: run the real helm and parse what it renders.
 import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 
@@ -35,7 +37,27 @@ export function helmTemplateRaw(args: string[] = []): HelmResult {
 
 /** Renders and parses every object; throws with helm's stderr on failure. */
 export function render(args: string[] = []): K8sObject[] {
-  const r = helmTemplateRaw(args);
+  return parse(helmTemplateRaw(args));
+}
+
+/**
+ * `helm template task-manager <subchart> ...args`: one subchart on its own, as a user of that chart
+ * alone would render it (its own copy of the library chart, built into a scratch copy of the tree).
+ */
+export function renderSubchart(name: string, args: string[] = []): K8sObject[] {
+  const scratch = mkdtempSync(join(tmpdir(), "chart-"));
+  try {
+    cpSync(join(chartDir, "charts"), scratch, { recursive: true });
+    const dir = join(scratch, name);
+    execFileSync("helm", ["dependency", "build", dir], { env, stdio: "ignore" });
+    const r = spawnSync("helm", ["template", "task-manager", dir, "-n", "task-manager", "--kube-version", KUBE_VERSION, ...args], { env, encoding: "utf8" });
+    return parse({ status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function parse(r: HelmResult): K8sObject[] {
   if (r.status !== 0) throw new Error(`helm template failed: ${r.stderr}`);
   return parseAllDocuments(r.stdout)
     .map((d) => d.toJS() as K8sObject | null)

@@ -10,23 +10,19 @@
 
 {{/* Name of a component's objects, as its subchart names them (fullnameOverride / nameOverride honoured). */}}
 {{- define "task-manager.componentFullname" -}}
-{{- $values := index .root.Values .name -}}
-{{- $chart := dict "Name" .name "Version" .root.Chart.Version "AppVersion" .root.Chart.AppVersion -}}
-{{- include "tm.fullname" (dict "Values" $values "Chart" $chart "Release" .root.Release) -}}
+{{- include "common.names.fullname" (index .root.Subcharts .name) -}}
 {{- end -}}
 
-{{/* The backend API URL the frontend calls. */}}
-{{- define "task-manager.backendApiUrl" -}}
-{{- $port := index .Values "backend-api" "service" "port" | default 5000 -}}
-{{- printf "http://%s:%v" (include "task-manager.componentFullname" (dict "root" . "name" "backend-api")) $port -}}
+{{/* http://<service>:<service.port> of a component (frontend | backend-api). */}}
+{{- define "task-manager.componentUrl" -}}
+{{- printf "http://%s:%v" (include "task-manager.componentFullname" .) (index .root.Subcharts .name).Values.service.port -}}
 {{- end -}}
 
 {{/* PGHOST: the external host, else the bundled PostgreSQL Service. */}}
 {{- define "task-manager.dbHost" -}}
-{{- default (include "task-manager.componentFullname" (dict "root" . "name" "postgresql")) .Values.global.database.host -}}
+{{- if .Values.global.database.host -}}
+{{- .Values.global.database.host -}}
+{{- else -}}
+{{- include "task-manager.componentFullname" (dict "root" . "name" "postgresql") -}}
 {{- end -}}
-
-{{/* The test pods' image. */}}
-{{- define "task-manager.testImage" -}}
-{{- printf "%s:%s" .Values.tests.image.repository (default .Chart.AppVersion .Values.tests.image.tag | toString) -}}
 {{- end -}}

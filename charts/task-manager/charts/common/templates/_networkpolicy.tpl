@@ -1,0 +1,61 @@
+{{/*
+NetworkPolicy parts, for each component's policy (global.networkPolicy.enabled). A policy that
+names a sibling's port is rendered by the umbrella, the one chart that sees every component's
+values: the frontend's (its egress to backend-api.service.port).
+*/}}
+
+{{/*
+Selector labels of a sibling component, as its chart sets them.
+Usage: {{- include "common.labels.peer" (dict "name" "backend-api" "context" .) | nindent 14 }}
+Params: name (frontend | backend-api | postgresql), context (the chart's root context).
+*/}}
+{{- define "common.labels.peer" -}}
+app.kubernetes.io/name: {{ .name }}
+app.kubernetes.io/instance: {{ .context.Release.Name }}
+{{- end -}}
+
+{{/*
+The head of a component's NetworkPolicy (Ingress and Egress): name, labels, pod selector.
+Usage: {{- include "common.networkPolicy.head" . }}
+*/}}
+{{- define "common.networkPolicy.head" -}}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ include "common.names.fullname" . }}
+  labels:
+    {{- include "common.labels.standard" . | nindent 4 }}
+spec:
+  podSelector:
+    matchLabels:
+      {{- include "common.labels.matchLabels" . | nindent 6 }}
+  policyTypes:
+    - Ingress
+    - Egress
+{{- end -}}
+
+{{/*
+Egress rule: DNS (53 UDP and TCP) to anywhere.
+Usage: {{- include "common.networkPolicy.dnsEgress" . | nindent 4 }}
+*/}}
+{{- define "common.networkPolicy.dnsEgress" -}}
+- ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+{{- end -}}
+
+{{/*
+Ingress rule: the peers in `networkPolicy.metricsFrom` may scrape `metrics.port` (none when empty).
+Usage: {{- include "common.networkPolicy.metricsIngress" . | nindent 4 }}
+*/}}
+{{- define "common.networkPolicy.metricsIngress" -}}
+{{- if .Values.networkPolicy.metricsFrom }}
+- from:
+    {{- toYaml .Values.networkPolicy.metricsFrom | nindent 4 }}
+  ports:
+    - port: {{ .Values.metrics.port }}
+      protocol: TCP
+{{- end }}
+{{- end -}}
