@@ -74,6 +74,8 @@ function methodNotAllowed(app: Express): void {
     const allow = methods.flatMap((method) => (method === 'get' ? ['GET', 'HEAD'] : [method.toUpperCase()])).join(', ');
     app.all(path, (req, res) => {
       res.set('Allow', allow);
+      // As express answers OPTIONS on its routes: the methods, in the header and the body.
+      if (req.method === 'OPTIONS') return res.type('text/plain').send(allow);
       throw new HttpProblem(405, 'Method Not Allowed', `${req.method} is not allowed on ${req.path}; allowed: ${allow}.`);
     });
   }
