@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { PRIORITIES, STATUSES } from '@task-manager/contract';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,8 +68,8 @@ describe('POST /api/tasks', () => {
     [{ title: 'x'.repeat(201) }, 'title', 'at most 200'],
     [{ title: 42 }, 'title', 'must be a string'],
     [{ title: 'ok', description: 'x'.repeat(10_001) }, 'description', 'at most 10000'],
-    [{ title: 'ok', status: 'doing' }, 'status', 'one of todo, in_progress, done'],
-    [{ title: 'ok', priority: 'urgent' }, 'priority', 'one of low, medium, high'],
+    [{ title: 'ok', status: 'doing' }, 'status', `one of ${STATUSES.join(', ')}`],
+    [{ title: 'ok', priority: 'urgent' }, 'priority', `one of ${PRIORITIES.join(', ')}`],
     [{ title: 'ok', dueDate: '2026-02-30' }, 'dueDate', 'YYYY-MM-DD'],
     [{ title: 'ok', dueDate: '30/01/2026' }, 'dueDate', 'YYYY-MM-DD'],
     [{ title: 'ok', tags: 'a,b' }, 'tags', 'array'],
