@@ -21,7 +21,7 @@ afterAll(() => backend.close());
 
 function schemathesis(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, NO_COLOR: '1', SCHEMATHESIS_HOOKS: path.join(HERE, 'schemathesis', 'hooks.py') };
+    const env = { ...process.env, NO_COLOR: '1', PYTHONDONTWRITEBYTECODE: '1', SCHEMATHESIS_HOOKS: path.join(HERE, 'schemathesis', 'hooks.py') };
     // Its working directory gets a cache of crashes it found (.schemathesis/): a throwaway one, not the checkout.
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'schemathesis-'));
     const child = spawn(SCHEMATHESIS, ['--config-file', path.join(HERE, 'schemathesis', 'schemathesis.toml'), ...args], { env, cwd });
