@@ -59,6 +59,28 @@ const databaseErrors: ErrorRequestHandler = (error, req, res, next) => {
   next(error);
 };
 
+/** The documented paths, most specific first (`/api/tasks/bulk` before `/api/tasks/{id}`), with the methods each answers. */
+const documented = Object.entries(openApiDocument.paths).map(([path, item]): [string, string[]] => [
+  path.replace(/\{(\w+)\}/g, ':$1'),
+  Object.keys(item).filter((key) => key !== 'parameters'),
+]);
+const KNOWN_PATHS = [...documented, ['/api/openapi.json', ['get']] as [string, string[]]].sort(
+  (a, b) => Number(a[0].includes(':')) - Number(b[0].includes(':')),
+);
+
+/** A known path asked with another method: 405 naming the methods it has (RFC 9110), rather than a 404. */
+function methodNotAllowed(app: Express): void {
+  for (const [path, methods] of KNOWN_PATHS) {
+    const allow = methods.flatMap((method) => (method === 'get' ? ['GET', 'HEAD'] : [method.toUpperCase()])).join(', ');
+    app.all(path, (req, res) => {
+      res.set('Allow', allow);
+      // As express answers OPTIONS on its routes: the methods, in the header and the body.
+      if (req.method === 'OPTIONS') return res.type('text/plain').send(allow);
+      throw new HttpProblem(405, 'Method Not Allowed', `${req.method} is not allowed on ${req.path}; allowed: ${allow}.`);
+    });
+  }
+}
+
 export function createApp({ db, logger, metrics, health }: AppParts): Express {
   const app = createServiceApp({ logger, metrics });
   app.use(health.router());
@@ -66,6 +88,7 @@ export function createApp({ db, logger, metrics, health }: AppParts): Express {
     res.json(openApiDocument);
   });
   app.use('/api', express.json({ limit: BODY_LIMIT, strict: false }), tasksRouter(db));
+  methodNotAllowed(app);
   app.use(notFoundHandler());
   app.use(databaseErrors);
   app.use(problemHandler(logger));

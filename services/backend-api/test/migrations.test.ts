@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '@task-manager/kit/testing';
+import { migrationFiles } from '../src/migrations/files.js';
 import { runNode, startServerProcess } from './processes.js';
 import { freshDatabase, scalar } from './support.js';
 
@@ -14,6 +15,9 @@ async function database(migrate: boolean) {
   return db;
 }
 
+/** Every migration this build ships, in order. */
+const SHIPPED = migrationFiles().map((file) => file.name);
+
 const migrate = (url: string, command: string, extra: Record<string, string> = {}) =>
   runNode('dist/migrations/migrate.js', [command], { DATABASE_URL: url, LOG_LEVEL: 'info', ...extra });
 
@@ -23,19 +27,21 @@ describe('migrate CLI', () => {
     const runs = await Promise.all(Array.from({ length: 6 }, () => migrate(db.url, 'up')));
     for (const run of runs) expect(run.code, run.stderr).toBe(0);
     const applied = await db.db.sql<{ name: string }[]>`select name from schema_migrations order by name`;
-    expect(applied.map((row) => row.name)).toEqual(['0001_create_tasks', '0002_create_idempotency_keys']);
+    expect(applied.map((row) => row.name)).toEqual(SHIPPED);
     // Exactly one process did the work; the others waited on the lock and found nothing pending.
     const workers = runs.filter((run) => run.stdout.includes('"migrating"') || run.stdout.includes('"migrated"'));
     expect(workers).toHaveLength(1);
     expect(runs.filter((run) => run.stdout.includes('nothing to do'))).toHaveLength(5);
   });
 
-  it('reports status, rolls back the latest migration with down, and reapplies it with up', async () => {
+  it('reports status, rolls back the migrations one at a time with down, and reapplies them with up', async () => {
     const db = await database(true);
     const status = await migrate(db.url, 'status');
-    expect(JSON.parse(status.stdout)).toEqual({ executed: ['0001_create_tasks', '0002_create_idempotency_keys'], pending: [] });
-    expect((await migrate(db.url, 'down')).code).toBe(0);
-    expect(JSON.parse((await migrate(db.url, 'status')).stdout).pending).toEqual(['0002_create_idempotency_keys']);
+    expect(JSON.parse(status.stdout)).toEqual({ executed: SHIPPED, pending: [] });
+    for (let kept = SHIPPED.length - 1; kept >= 1; kept--) {
+      expect((await migrate(db.url, 'down')).code).toBe(0);
+      expect(JSON.parse((await migrate(db.url, 'status')).stdout).pending).toEqual(SHIPPED.slice(kept));
+    }
     expect(await scalar(db.db.sql`select to_regclass('idempotency_keys') is not null`)).toBe(false);
     expect((await migrate(db.url, 'up')).code).toBe(0);
     expect(JSON.parse((await migrate(db.url, 'status')).stdout).pending).toEqual([]);

@@ -17,9 +17,9 @@ export interface RunningBackend {
 
 export const silentLogger = createLogger('backend-api-test', 'silent');
 
-/** A fresh database on the test server, migrated or not. */
-export async function freshDatabase(options: { migrate: boolean }) {
-  const database = await createTestDatabase(inject('pgAdminUrl'));
+/** A fresh database on the test server (or on the server at `adminUrl`), migrated or not. */
+export async function freshDatabase(options: { migrate: boolean; adminUrl?: string }) {
+  const database = await createTestDatabase(options.adminUrl ?? inject('pgAdminUrl'));
   const db = createDatabase(loadConfig({ DATABASE_URL: database.url, DB_POOL_SIZE: '10' }));
   if (options.migrate) await migrateUp(db.sql, silentLogger);
   return {
@@ -33,8 +33,8 @@ export async function freshDatabase(options: { migrate: boolean }) {
 }
 
 /** The real app, built as main.ts builds it, on a fresh migrated database and a random port. */
-export async function startBackend(): Promise<RunningBackend> {
-  const database = await freshDatabase({ migrate: true });
+export async function startBackend(options: { adminUrl?: string } = {}): Promise<RunningBackend> {
+  const database = await freshDatabase({ migrate: true, adminUrl: options.adminUrl });
   const metrics = new Metrics('backend-api');
   const db = createDatabase(loadConfig({ DATABASE_URL: database.url }), metrics);
   const app = createApp({ db, logger: silentLogger, metrics, health: new Health(databaseReadiness(db)) });

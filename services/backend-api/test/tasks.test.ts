@@ -1,3 +1,7 @@
+import http from 'node:http';
+import { PRIORITIES, STATUSES } from '@task-manager/contract';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectConforms } from './conformance.js';
 import { call, scalar, startBackend, type RunningBackend } from './support.js';
@@ -64,8 +68,8 @@ describe('POST /api/tasks', () => {
     [{ title: 'x'.repeat(201) }, 'title', 'at most 200'],
     [{ title: 42 }, 'title', 'must be a string'],
     [{ title: 'ok', description: 'x'.repeat(10_001) }, 'description', 'at most 10000'],
-    [{ title: 'ok', status: 'doing' }, 'status', 'one of todo, in_progress, done'],
-    [{ title: 'ok', priority: 'urgent' }, 'priority', 'one of low, medium, high'],
+    [{ title: 'ok', status: 'doing' }, 'status', `one of ${STATUSES.join(', ')}`],
+    [{ title: 'ok', priority: 'urgent' }, 'priority', `one of ${PRIORITIES.join(', ')}`],
     [{ title: 'ok', dueDate: '2026-02-30' }, 'dueDate', 'YYYY-MM-DD'],
     [{ title: 'ok', dueDate: '30/01/2026' }, 'dueDate', 'YYYY-MM-DD'],
     [{ title: 'ok', tags: 'a,b' }, 'tags', 'array'],
@@ -208,6 +212,20 @@ describe('PATCH /api/tasks/{id}', () => {
     expect((await api('GET', `/api/tasks/${created.id}`)).body.version).toBe(1);
   });
 
+  it('treats an empty If-Match as a list naming no version: 412, and nothing changes', async () => {
+    const created = await create({ title: 'Empty condition' });
+    const reply = await api('PATCH', `/api/tasks/${created.id}`, { body: { title: 'x' }, headers: { 'if-match': '' } });
+    expect(reply.status).toBe(412);
+    expectConforms('patch', '/api/tasks/{id}', reply);
+    expect((await api('GET', `/api/tasks/${created.id}`)).body.version).toBe(1);
+  });
+
+  it('accepts If-Match lists with spaces and tabs around the commas, as RFC 9110 allows', async () => {
+    const created = await create({ title: 'Spaced list' });
+    const reply = await api('PATCH', `/api/tasks/${created.id}`, { body: { title: 'y' }, headers: { 'if-match': '"7" ,\t"1"' } });
+    expect(reply.status, reply.text).toBe(200);
+  });
+
   it('answers a malformed If-Match with 400 and an unknown task with 404', async () => {
     const created = await create({ title: 'Etag syntax' });
     expect((await api('PATCH', `/api/tasks/${created.id}`, { body: { title: 'x' }, headers: { 'if-match': '1' } })).status).toBe(400);
@@ -266,6 +284,19 @@ describe('Idempotency-Key', () => {
     const reply = await api('POST', '/api/tasks', { body: { title: 'B' }, headers });
     expect(reply.status).toBe(422);
     expect(reply.body.detail).toMatch(/different request body/);
+    expectConforms('post', '/api/tasks', reply);
+    expect(reply.body.errors).toEqual([{ field: 'Idempotency-Key', detail: expect.stringMatching(/different request body/) }]);
+  });
+
+  it('answers a retry with 409 once the task it created has been deleted, rather than a 201 that leads to a 404', async () => {
+    const headers = { 'idempotency-key': 'created-then-deleted' };
+    const first = await api('POST', '/api/tasks', { body: { title: 'Short-lived' }, headers });
+    expect((await api('DELETE', `/api/tasks/${first.body.id}`)).status).toBe(204);
+    const retry = await api('POST', '/api/tasks', { body: { title: 'Short-lived' }, headers });
+    expect(retry.status).toBe(409);
+    expectConforms('post', '/api/tasks', retry);
+    expect(retry.body.detail).toContain(first.body.id);
+    expect(await scalar(backend.db.sql`select count(*)::int from tasks where title = 'Short-lived'`)).toBe(0);
   });
 
   it('refuses a key that is not visible ASCII with 400', async () => {
@@ -325,6 +356,102 @@ describe('the rest of the surface', () => {
     expect(text).not.toContain(created.id);
     expect(text).toMatch(/db_query_duration_seconds_count\{[^}]*query="tasks.get"/);
     expect(text).toContain('nodejs_eventloop_lag_seconds');
+  });
+});
+
+/** node:http rather than fetch, which refuses to send TRACE. */
+function raw(method: string, path: string): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(`${backend.baseUrl}${path}`, { method }, (response) => {
+      response.resume();
+      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+describe('the OpenAPI document states the rules the server applies', () => {
+  const document = async () => (await api('GET', '/api/openapi.json')).body;
+  /** The served document's own schema, compiled as any client would. */
+  async function documented(pointer: (doc: any) => object) { // eslint-disable-line @typescript-eslint/no-explicit-any -- walks the served JSON
+    const ajv = new Ajv2020({ strict: false });
+    (addFormats as unknown as (ajv: Ajv2020) => void)(ajv);
+    return ajv.compile(pointer(await document()));
+  }
+  const tags = (doc: any) => doc.components.schemas.TaskCreate.properties.tags; // eslint-disable-line @typescript-eslint/no-explicit-any -- the served JSON
+  const header = (method: string, path: string, name: string) => (doc: any) => doc.paths[path][method].parameters.find((p: { name: string }) => p.name === name).schema; // eslint-disable-line @typescript-eslint/no-explicit-any -- the served JSON
+
+  it.each([
+    ['a comma', ['a,b']],
+    ['a NUL', ['a\u0000b']],
+    ['only white space', ['  ']],
+  ])('a tag with %s: the document refuses it, and so does the server', async (_what, value) => {
+    expect((await documented(tags))(value)).toBe(false);
+    const reply = await api('POST', '/api/tasks', { body: { title: 'ok', tags: value } });
+    expect(reply.status).toBe(422);
+    expect(reply.body.errors[0].field).toBe('tags[0]');
+  });
+
+  it('a tag padded with white space, 32 characters once trimmed: the document allows it, and so does the server', async () => {
+    const value = [`  ${'x'.repeat(32)}\t`];
+    expect((await documented(tags))(value)).toBe(true);
+    expect((await api('POST', '/api/tasks', { body: { title: 'ok', tags: value } })).status).toBe(201);
+  });
+
+  it.each(['has space', '', 'x'.repeat(256), 'ünïcode'])('Idempotency-Key %j: the document refuses it, and the server answers 400', async (key) => {
+    expect((await documented(header('post', '/api/tasks', 'Idempotency-Key')))(key)).toBe(false);
+    const reply = await fetch(`${backend.baseUrl}/api/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': Buffer.from(key, 'utf8').toString('latin1') },
+      body: JSON.stringify({ title: 'keyed' }),
+    });
+    expect(reply.status).toBe(400);
+  });
+
+  it.each(['1', '"abc"', 'W/"1"', '"1",', '*, "1"'])('If-Match %j: the document refuses it, and the server answers 400', async (value) => {
+    expect((await documented(header('patch', '/api/tasks/{id}', 'If-Match')))(value)).toBe(false);
+    const created = await create({ title: 'Malformed condition' });
+    const reply = await api('PATCH', `/api/tasks/${created.id}`, { body: { title: 'x' }, headers: { 'if-match': value } });
+    expect(reply.status).toBe(400);
+    expectConforms('patch', '/api/tasks/{id}', reply);
+  });
+
+  it('documents the 400 and 415 answers of bulk, and answers them', async () => {
+    const malformed = await api('POST', '/api/tasks/bulk', { body: '{"action": ' });
+    expect(malformed.status).toBe(400);
+    expectConforms('post', '/api/tasks/bulk', malformed);
+    const notJson = await api('POST', '/api/tasks/bulk', { body: 'action=delete', headers: { 'content-type': 'text/plain' } });
+    expect(notJson.status).toBe(415);
+    expectConforms('post', '/api/tasks/bulk', notJson);
+  });
+
+  it('answers every method a known path does not have with 405 and the Allow header, and the methods it has as before', async () => {
+    const doc = await document();
+    const paths: Record<string, string> = { '/api/tasks': '/api/tasks', '/api/tasks/{id}': '/api/tasks/00000000-0000-4000-8000-000000000000', '/api/tasks/bulk': '/api/tasks/bulk', '/api/stats': '/api/stats', '/livez': '/livez', '/readyz': '/readyz' };
+    expect(Object.keys(doc.paths).sort()).toEqual(Object.keys(paths).sort());
+    for (const [template, path] of [...Object.entries(paths), ['/api/openapi.json', '/api/openapi.json'] as const]) {
+      const has = template === '/api/openapi.json' ? ['get'] : Object.keys(doc.paths[template]).filter((key) => key !== 'parameters');
+      for (const method of ['get', 'post', 'put', 'patch', 'delete', 'options', 'trace']) {
+        const reply = await raw(method.toUpperCase(), path);
+        const allow = (reply.headers.allow ?? '').split(', ');
+        if (method === 'options') {
+          // OPTIONS is how a client asks for Allow (RFC 9110, 9.3.7): answered, never refused.
+          expect(reply.status, `${method} ${path}`).toBe(200);
+          expect(allow.filter((m) => m !== 'HEAD').map((m) => m.toLowerCase()).sort(), `Allow of ${path}`).toEqual([...has].sort());
+          continue;
+        }
+        if (has.includes(method)) {
+          expect(reply.status, `${method} ${path}`).not.toBe(405);
+          continue;
+        }
+        expect(reply.status, `${method} ${path}`).toBe(405);
+        expect(reply.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(allow.filter((m) => m !== 'HEAD').map((m) => m.toLowerCase()).sort(), `Allow of ${path}`).toEqual([...has].sort());
+        if (has.includes('get')) expect(allow).toContain('HEAD');
+      }
+    }
+    expect((await api('GET', '/api/nothing-here')).status).toBe(404);
   });
 });
 

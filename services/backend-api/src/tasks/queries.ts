@@ -6,6 +6,7 @@
  * that text as it is: a page of 50 tasks never becomes 50 JavaScript objects to be
  * serialised again, which is most of what the list endpoint would otherwise spend.
  */
+import { PRIORITIES, STATUSES, type Stats } from '@task-manager/contract';
 import type { Database, Queryable, Sql } from '../db.js';
 import type { ListQuery, SortField, TaskInput, TaskPatch } from './validate.js';
 
@@ -162,14 +163,19 @@ export async function createTaskOnce(
   requestHash: string,
   input: TaskInput,
   answer: (row: TaskRow) => Omit<StoredAnswer, 'requestHash'>,
-): Promise<{ replayed: boolean; answer: StoredAnswer }> {
+): Promise<{ replayed: boolean; answer: StoredAnswer; gone: boolean }> {
   return db.run('tasks.create_idempotent', (sql) =>
     sql.begin(async (tx) => {
       await tx`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
-      const [stored] = await tx<StoredAnswer[]>`
-        select request_hash as "requestHash", status_code as "statusCode", location, etag, body
+      // The task's id is the last segment of the stored Location.
+      const [stored] = await tx<(StoredAnswer & { present: boolean })[]>`
+        select request_hash as "requestHash", status_code as "statusCode", location, etag, body,
+               exists(select 1 from tasks where id = substring(location from '[0-9a-f-]{36}$')::uuid) as present
         from idempotency_keys where key = ${key}`;
-      if (stored) return { replayed: true, answer: stored };
+      if (stored) {
+        const { present, ...answer } = stored;
+        return { replayed: true, answer, gone: !present };
+      }
       const [row] = await insertTask(tx, input);
       const fresh = { requestHash, ...answer(row!) };
       await tx`
@@ -177,9 +183,9 @@ export async function createTaskOnce(
         values (${key}, ${fresh.requestHash}, ${fresh.statusCode}, ${fresh.location}, ${fresh.etag}, ${fresh.body})`;
       // Keys are honoured for a day; clearing old ones here keeps the table small without a cron job.
       await tx`delete from idempotency_keys where created_at < now() - interval '24 hours'`;
-      return { replayed: false, answer: fresh };
+      return { replayed: false, answer: fresh, gone: false };
     }),
-  ) as Promise<{ replayed: boolean; answer: StoredAnswer }>;
+  ) as Promise<{ replayed: boolean; answer: StoredAnswer; gone: boolean }>;
 }
 
 /** SET for a partial update: a column changes only when the patch names it (so dueDate can be set to null). */
@@ -244,31 +250,19 @@ export function bulkWrite(db: Database, ids: string[], patch: TaskPatch | undefi
   ) as Promise<BulkResult>;
 }
 
-export interface Stats {
-  total: number;
-  byStatus: Record<string, number>;
-  byPriority: Record<string, number>;
-  overdue: number;
-}
-
+/** One count per status and per priority, in the contract's order, from a single scan of the table. */
 export async function taskStats(db: Database): Promise<Stats> {
-  const [row] = await db.run('tasks.stats', (sql) => sql<Record<string, number>[]>`
-    select
-      count(*)::int as total,
-      count(*) filter (where status = 'todo')::int as todo,
-      count(*) filter (where status = 'in_progress')::int as in_progress,
-      count(*) filter (where status = 'done')::int as done,
-      count(*) filter (where priority = 'low')::int as low,
-      count(*) filter (where priority = 'medium')::int as medium,
-      count(*) filter (where priority = 'high')::int as high,
-      count(*) filter (where due_date < current_date and status <> 'done')::int as overdue
-    from tasks`);
-  const stats = row!;
-  return {
-    total: stats.total!,
-    byStatus: { todo: stats.todo!, in_progress: stats.in_progress!, done: stats.done! },
-    byPriority: { low: stats.low!, medium: stats.medium!, high: stats.high! },
-    overdue: stats.overdue!,
-  };
+  const [row] = await db.run('tasks.stats', (sql) => {
+    const counts = [
+      ...STATUSES.map((status) => sql`count(*) filter (where status = ${status}::task_status)::int`),
+      ...PRIORITIES.map((priority) => sql`count(*) filter (where priority = ${priority}::task_priority)::int`),
+    ].reduce((list, count) => sql`${list}, ${count}`);
+    return sql`
+      select count(*)::int, count(*) filter (where due_date < current_date and status <> 'done')::int, ${counts}
+      from tasks`.values();
+  });
+  const [total, overdue, ...counts] = row as unknown as number[];
+  const byStatus = Object.fromEntries(STATUSES.map((status, i) => [status, counts[i]!])) as Stats['byStatus'];
+  const byPriority = Object.fromEntries(PRIORITIES.map((priority, i) => [priority, counts[STATUSES.length + i]!])) as Stats['byPriority'];
+  return { total: total!, byStatus, byPriority, overdue: overdue! };
 }
-

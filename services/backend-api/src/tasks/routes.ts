@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN, LIMITS } from '@task-manager/contract';
 import { HttpProblem } from '@task-manager/kit';
 import { Router, type Request, type Response } from 'express';
 import type { Database } from '../db.js';
@@ -10,7 +11,8 @@ const etagOf = (version: number) => `"${version}"`;
 const LIST_FORMAT = '1';
 /** A list's ETag: the database state it was read from (queries.ts, dataVersion), hashed. */
 const listEtagOf = (dataVersion: string) => `"${createHash('sha1').update(`${LIST_FORMAT} ${dataVersion}`).digest('base64url')}"`;
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const IDEMPOTENCY_KEY = new RegExp(IDEMPOTENCY_KEY_PATTERN, 'u');
+const IF_MATCH = new RegExp(IF_MATCH_PATTERN, 'u');
 const LIST_START = Buffer.from('{"items":[');
 
 function sendTask(res: Response, status: number, row: TaskRow): void {
@@ -31,12 +33,11 @@ function taskId(req: Request): string {
 /** If-Match as a list of the versions the client accepts; `*` means any existing version. */
 function expectedVersions(req: Request): number[] | undefined {
   const header = req.get('if-match');
-  if (header === undefined || header.trim() === '*') return undefined;
-  const versions = header.split(',').map((tag) => /^\s*"(\d{1,9})"\s*$/.exec(tag)?.[1]);
-  if (versions.some((version) => version === undefined)) {
-    throw new HttpProblem(400, 'Bad Request', 'If-Match must be "*" or the ETag of the task, such as "3".');
-  }
-  return versions.map(Number);
+  if (header === undefined) return undefined;
+  if (!IF_MATCH.test(header)) throw new HttpProblem(400, 'Bad Request', 'If-Match must be "*" or the ETag of the task, such as "3".');
+  if (header.trim() === '*') return undefined;
+  // An empty If-Match is an empty list (RFC 9110, 5.6.1): no version matches it, so the write answers 412.
+  return [...header.matchAll(/"([0-9]+)"/g)].map((match) => Number(match[1]));
 }
 
 /** Whether If-None-Match names this ETag (compared weakly, as RFC 9110 has it for GET) or is `*`. */
@@ -61,6 +62,8 @@ function requireJson(req: Request): void {
 
 export function tasksRouter(db: Database): Router {
   const router = Router();
+  // /tasks/bulk is a path of its own, not a task id: other methods leave for the app's 405.
+  router.use('/tasks/bulk', (req, _res, next) => next(req.method === 'POST' ? undefined : 'router'));
 
   router.get('/tasks', async (req, res) => {
     const query = parseListQuery(req.query as Record<string, unknown>);
@@ -85,18 +88,21 @@ export function tasksRouter(db: Database): Router {
       return sendTask(res, 201, row);
     }
     if (!IDEMPOTENCY_KEY.test(key)) {
-      throw new HttpProblem(400, 'Bad Request', 'Idempotency-Key must be 1 to 255 visible ASCII characters.');
+      throw new HttpProblem(400, 'Bad Request', `Idempotency-Key must be 1 to ${LIMITS.idempotencyKey} visible ASCII characters.`);
     }
     const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('base64url');
-    const { replayed, answer } = await createTaskOnce(db, key, requestHash, input, (row) => ({
+    const { replayed, answer, gone } = await createTaskOnce(db, key, requestHash, input, (row) => ({
       statusCode: 201,
       location: `/api/tasks/${row.id}`,
       etag: etagOf(row.version),
       body: row.task,
     }));
     if (answer.requestHash !== requestHash) {
-      throw new HttpProblem(422, 'Unprocessable Content', 'This Idempotency-Key was already used with a different request body.');
+      const detail = 'was already used with a different request body';
+      throw new HttpProblem(422, 'Unprocessable Content', `This Idempotency-Key ${detail}.`, { errors: [{ field: 'Idempotency-Key', detail }] });
     }
+    // Replaying a 201 for a task that no longer exists would send the client to a 404.
+    if (gone) throw new HttpProblem(409, 'Conflict', `The task this Idempotency-Key created (${answer.location}) has since been deleted.`);
     if (replayed) res.set('Idempotent-Replayed', 'true');
     if (answer.location) res.location(answer.location);
     if (answer.etag) res.set('ETag', answer.etag);

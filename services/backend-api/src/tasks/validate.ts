@@ -1,34 +1,35 @@
-import { HttpProblem, type FieldError } from '@task-manager/kit';
+/**
+ * The API's input checks, compiled from the contract's JSON Schemas (the very schemas the
+ * OpenAPI document serves), so that what the document allows and what the server accepts
+ * cannot drift apart. Each schema error becomes one `{ field, detail }` in the 422, worded as
+ * the frontend shows it next to the field.
+ */
+import {
+  BulkRequest as BulkRequestSchema,
+  LIMITS,
+  LIST_PARAMETERS,
+  ListQuery as ListQuerySchema,
+  PRIORITIES,
+  TaskCreate,
+  TaskPatch as TaskPatchSchema,
+  isCalendarDay,
+  textProblem,
+  textRuleOf,
+  type BulkAction,
+  type FieldError,
+  type ListQueryInput,
+  type Order,
+  type Priority,
+  type SortField,
+  type Status,
+  type TaskPatch,
+} from '@task-manager/contract';
+import { HttpProblem } from '@task-manager/kit';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 
-export const STATUSES = ['todo', 'in_progress', 'done'] as const;
-export const PRIORITIES = ['low', 'medium', 'high'] as const;
-export const SORT_FIELDS = ['createdAt', 'updatedAt', 'dueDate', 'priority', 'title'] as const;
-export const ORDERS = ['asc', 'desc'] as const;
-export type Status = (typeof STATUSES)[number];
-export type Priority = (typeof PRIORITIES)[number];
-export type SortField = (typeof SORT_FIELDS)[number];
-export type Order = (typeof ORDERS)[number];
-
-export const LIMITS = {
-  title: 200,
-  description: 10_000,
-  tags: 20,
-  tag: 32,
-  query: 200,
-  pageSize: 200,
-  defaultPageSize: 50,
-  bulkIds: 500,
-} as const;
-
-export interface TaskInput {
-  title: string;
-  description: string;
-  status: Status;
-  priority: Priority;
-  dueDate: string | null;
-  tags: string[];
-}
-export type TaskPatch = Partial<TaskInput>;
+export type { SortField, Order, TaskPatch };
+export type TaskInput = Required<TaskPatch>;
 
 export interface ListQuery {
   statuses: Status[] | undefined;
@@ -44,228 +45,186 @@ export interface ListQuery {
 }
 
 export interface BulkRequest {
-  action: 'update' | 'delete';
+  action: BulkAction;
   ids: string[];
   patch: TaskPatch | undefined;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
+}
+
+// verbose: each error carries the schema it broke and the value, which its detail is worded from.
+const ajv = new Ajv2020({ allErrors: true, verbose: true, strictTypes: false });
+(addFormats as unknown as (ajv: Ajv2020, formats: string[]) => void)(ajv, ['uuid', 'date-time']);
+ajv.addFormat('date', isCalendarDay);
+
+type Schema = { [key: string]: unknown };
+
+/** `/tags/0` → `tags[0]`, `/patch/status` → `patch.status`: the field as the client wrote it. */
+function fieldName(path: string, property?: string): string {
+  const parts = path.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (property !== undefined) parts.push(property);
+  return parts.reduce((name, part) => (/^\d+$/.test(part) ? `${name}[${part}]` : name ? `${name}.${part}` : part), '');
+}
+
+function detailOf(error: ErrorObject, unknownField: string): FieldError {
+  const schema = error.parentSchema as Schema;
+  const data = error.data as unknown;
+  const field = fieldName(error.instancePath);
+  if (schema.format === 'date') return { field, detail: 'must be a date in the form YYYY-MM-DD' };
+  if (schema.format === 'uuid') return { field, detail: 'must be a task id (UUID)' };
+  switch (error.keyword) {
+    case 'required':
+      return { field: fieldName(error.instancePath, error.params.missingProperty as string), detail: (schema.description as string) ?? 'is required' };
+    case 'not':
+      return { field: fieldName(error.instancePath, ((schema.not as Schema).required as string[])[0]), detail: schema.description as string };
+    case 'additionalProperties':
+      return { field: fieldName(error.instancePath, error.params.additionalProperty as string), detail: unknownField };
+    case 'pattern': {
+      const rule = textRuleOf(schema.pattern as string);
+      return { field, detail: rule ? textProblem(rule, data as string) : `must match ${schema.pattern as string}` };
+    }
+    case 'maxLength':
+      return { field, detail: `must be at most ${schema.maxLength as number} characters (got ${[...(data as string)].length})` };
+    case 'enum':
+      return { field, detail: `must be one of ${(schema.enum as string[]).join(', ')}` };
+    case 'minItems':
+      return { field, detail: 'must not be empty' };
+    case 'maxItems': {
+      const noun = (schema.items as Schema).format === 'uuid' ? 'ids' : 'tags';
+      return { field, detail: `must have at most ${schema.maxItems as number} ${noun} (got ${(data as unknown[]).length})` };
+    }
+    case 'minProperties':
+      return { field: field || 'body', detail: `must set at least one of ${Object.keys(schema.properties as Schema).join(', ')}` };
+    case 'minimum':
+    case 'maximum':
+      return { field, detail: `must be a whole number from ${schema.minimum as number} to ${schema.maximum as number}` };
+    case 'type':
+      return { field: field || 'body', detail: typeDetail(schema) };
+    default:
+      return { field: field || 'body', detail: error.message ?? 'is invalid' };
+  }
+}
+
+function typeDetail(schema: Schema): string {
+  switch (schema.type) {
+    case 'string':
+      return 'must be a string';
+    case 'object':
+      return 'must be a JSON object';
+    case 'array':
+      return `must be an array of ${(schema.items as Schema).format === 'uuid' ? 'task ids' : 'strings'}`;
+    case 'integer':
+      return `must be a whole number from ${schema.minimum as number} to ${schema.maximum as number}`;
+    default:
+      return `must be of type ${String(schema.type)}`;
+  }
+}
+
+/** The first error for each field: one schema can fail a value in several ways at once (anyOf). */
+function fieldErrors(errors: ErrorObject[], unknownField: string): FieldError[] {
+  const byField = new Map<string, FieldError>();
+  for (const error of errors) {
+    if (error.keyword === 'anyOf' || error.keyword === 'if') continue;
+    const detail = detailOf(error, unknownField);
+    if (!byField.has(detail.field)) byField.set(detail.field, detail);
+  }
+  return [...byField.values()];
 }
 
 function unprocessable(errors: FieldError[]): HttpProblem {
   return new HttpProblem(422, 'Unprocessable Content', errors.map((e) => `${e.field} ${e.detail}`).join('; '), { errors });
 }
 
-/** Collects field errors while reading a value, so the client learns every problem at once. */
-class Reader {
-  readonly errors: FieldError[] = [];
-
-  fail(field: string, detail: string): undefined {
-    this.errors.push({ field, detail });
-    return undefined;
-  }
-
-  text(field: string, value: unknown, max: number, options: { trim: boolean; min: number }): string | undefined {
-    if (typeof value !== 'string') return this.fail(field, 'must be a string');
-    const text = options.trim ? value.trim() : value;
-    // PostgreSQL text cannot hold NUL; refusing it here keeps it a 422 rather than a database error.
-    if (text.includes('\u0000')) return this.fail(field, 'must not contain NUL characters');
-    const length = [...text].length;
-    if (length < options.min) return this.fail(field, options.min === 1 ? 'must not be empty' : `must be at least ${options.min} characters`);
-    if (length > max) return this.fail(field, `must be at most ${max} characters (got ${length})`);
-    return text;
-  }
-
-  choice<T extends string>(field: string, value: unknown, allowed: readonly T[]): T | undefined {
-    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-      return this.fail(field, `must be one of ${allowed.join(', ')}`);
-    }
-    return value as T;
-  }
-
-  day(field: string, value: unknown): string | undefined {
-    if (typeof value !== 'string' || !isCalendarDay(value)) return this.fail(field, 'must be a date in the form YYYY-MM-DD');
-    return value;
-  }
-
-  tags(field: string, value: unknown): string[] | undefined {
-    if (!Array.isArray(value)) return this.fail(field, 'must be an array of strings');
-    if (value.length > LIMITS.tags) return this.fail(field, `must have at most ${LIMITS.tags} tags (got ${value.length})`);
-    const normalised: string[] = [];
-    value.forEach((item, index) => {
-      const tag = this.tag(`${field}[${index}]`, item);
-      if (tag !== undefined && !normalised.includes(tag)) normalised.push(tag);
-    });
-    return normalised;
-  }
-
-  tag(field: string, value: unknown): string | undefined {
-    const tag = this.text(field, value, LIMITS.tag, { trim: true, min: 1 });
-    if (tag === undefined) return undefined;
-    if (tag.includes(',')) return this.fail(field, 'must not contain commas');
-    return tag.toLowerCase();
-  }
-
-  throwIfAny(): void {
-    if (this.errors.length > 0) throw unprocessable(this.errors);
-  }
-}
-
-export function isCalendarDay(value: string): boolean {
-  const match = DAY.exec(value);
-  if (!match) return false;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return year >= 1 && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
-}
-
-const TASK_FIELDS = ['title', 'description', 'status', 'priority', 'dueDate', 'tags'] as const;
-
-function readObject(reader: Reader, body: unknown, field: string): Record<string, unknown> | undefined {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return reader.fail(field, 'must be a JSON object');
-  return body as Record<string, unknown>;
-}
-
-function readTaskFields(reader: Reader, body: Record<string, unknown>, prefix: string): TaskPatch {
-  const patch: TaskPatch = {};
-  for (const key of Object.keys(body)) {
-    if (!(TASK_FIELDS as readonly string[]).includes(key)) reader.fail(`${prefix}${key}`, 'is not a known field');
-  }
-  const has = (key: string) => Object.prototype.hasOwnProperty.call(body, key);
-  if (has('title')) patch.title = reader.text(`${prefix}title`, body.title, LIMITS.title, { trim: true, min: 1 });
-  if (has('description')) patch.description = reader.text(`${prefix}description`, body.description, LIMITS.description, { trim: false, min: 0 });
-  if (has('status')) patch.status = reader.choice(`${prefix}status`, body.status, STATUSES);
-  if (has('priority')) patch.priority = reader.choice(`${prefix}priority`, body.priority, PRIORITIES);
-  if (has('dueDate')) patch.dueDate = body.dueDate === null ? null : reader.day(`${prefix}dueDate`, body.dueDate);
-  if (has('tags')) patch.tags = reader.tags(`${prefix}tags`, body.tags);
-  return patch;
-}
-
-export function parseCreate(body: unknown): TaskInput {
-  const reader = new Reader();
-  const object = readObject(reader, body, 'body');
-  reader.throwIfAny();
-  const fields = readTaskFields(reader, object!, '');
-  if (!Object.prototype.hasOwnProperty.call(object, 'title')) reader.fail('title', 'is required');
-  reader.throwIfAny();
-  return {
-    title: fields.title!,
-    description: fields.description ?? '',
-    status: fields.status ?? 'todo',
-    priority: fields.priority ?? 'medium',
-    dueDate: fields.dueDate ?? null,
-    tags: fields.tags ?? [],
+function checker<T>(schema: object, unknownField: string): (value: unknown, known?: FieldError[]) => T {
+  const validate: ValidateFunction = ajv.compile(schema);
+  return (value, known = []) => {
+    if (validate(value) && known.length === 0) return value as T;
+    throw unprocessable([...known, ...fieldErrors(validate.errors ?? [], unknownField)]);
   };
 }
 
-function readPatch(reader: Reader, body: unknown, field: string, prefix: string): TaskPatch {
-  const object = readObject(reader, body, field);
-  if (!object) return {};
-  const patch = readTaskFields(reader, object, prefix);
-  if (Object.keys(object).length === 0) reader.fail(field, `must set at least one of ${TASK_FIELDS.join(', ')}`);
-  return patch;
+const checkCreate = checker<Partial<TaskInput> & { title: string }>(TaskCreate, 'is not a known field');
+const checkPatch = checker<TaskPatch>(TaskPatchSchema, 'is not a known field');
+const checkBulk = checker<{ action: BulkAction; ids: string[]; patch?: TaskPatch }>(BulkRequestSchema, 'is not a known field');
+const LIST_PARAMETER_NAMES = Object.keys(LIST_PARAMETERS) as (keyof typeof LIST_PARAMETERS)[];
+const checkListQuery = checker<ListQueryInput>(ListQuerySchema, `is not a known query parameter (known: ${LIST_PARAMETER_NAMES.join(', ')})`);
+
+/** Trimmed, in lower case, each once: tags compare without regard to case or spacing. */
+function normaliseTags(tags: string[]): string[] {
+  return [...new Set(tags.map((tag) => tag.trim().toLowerCase()))];
+}
+
+function normalisePatch(patch: TaskPatch): TaskPatch {
+  const normal = { ...patch };
+  if (normal.title !== undefined) normal.title = normal.title.trim();
+  if (normal.tags !== undefined) normal.tags = normaliseTags(normal.tags);
+  return normal;
+}
+
+export function parseCreate(body: unknown): TaskInput {
+  const input = checkCreate(body);
+  return {
+    title: input.title.trim(),
+    description: input.description ?? '',
+    status: input.status ?? 'todo',
+    priority: input.priority ?? 'medium',
+    dueDate: input.dueDate ?? null,
+    tags: normaliseTags(input.tags ?? []),
+  };
 }
 
 export function parsePatch(body: unknown): TaskPatch {
-  const reader = new Reader();
-  const patch = readPatch(reader, body, 'body', '');
-  reader.throwIfAny();
-  return patch;
+  return normalisePatch(checkPatch(body));
 }
 
 export function parseBulk(body: unknown): BulkRequest {
-  const reader = new Reader();
-  const object = readObject(reader, body, 'body');
-  reader.throwIfAny();
-  for (const key of Object.keys(object!)) {
-    if (!['action', 'ids', 'patch'].includes(key)) reader.fail(key, 'is not a known field');
-  }
-  const action = reader.choice('action', object!.action, ['update', 'delete'] as const);
-  const ids: string[] = [];
-  if (!Array.isArray(object!.ids)) reader.fail('ids', 'must be an array of task ids');
-  else if (object!.ids.length === 0) reader.fail('ids', 'must not be empty');
-  else if (object!.ids.length > LIMITS.bulkIds) reader.fail('ids', `must have at most ${LIMITS.bulkIds} ids (got ${object!.ids.length})`);
-  else {
-    object!.ids.forEach((id: unknown, index: number) => {
-      if (!isUuid(id)) reader.fail(`ids[${index}]`, 'must be a task id (UUID)');
-      else if (!ids.includes(id.toLowerCase())) ids.push(id.toLowerCase());
-    });
-  }
-  let patch: TaskPatch | undefined;
-  if (action === 'update') {
-    if (object!.patch === undefined) reader.fail('patch', 'is required when action is update');
-    else patch = readPatch(reader, object!.patch, 'patch', 'patch.');
-  } else if (action === 'delete' && object!.patch !== undefined) {
-    reader.fail('patch', 'must be absent when action is delete');
-  }
-  reader.throwIfAny();
-  return { action: action!, ids, patch };
-}
-
-type QueryValue = string | string[] | undefined;
-const LIST_PARAMS = ['status', 'priority', 'tag', 'q', 'dueBefore', 'dueAfter', 'sort', 'order', 'limit', 'cursor'];
-
-/** Comma-separated or repeated: `status=todo,done` and `status=todo&status=done` mean the same. */
-function listOf(value: QueryValue): string[] | undefined {
-  if (value === undefined) return undefined;
-  const items = (Array.isArray(value) ? value : [value]).flatMap((item) => String(item).split(',')).map((item) => item.trim());
-  return items.filter((item) => item !== '');
-}
-
-function single(reader: Reader, field: string, value: QueryValue): string | undefined {
-  if (Array.isArray(value)) return reader.fail(field, 'must be given once');
-  return value === undefined || value === '' ? undefined : String(value);
-}
-
-export function parseListQuery(query: Record<string, unknown>): ListQuery {
-  const reader = new Reader();
-  for (const key of Object.keys(query)) {
-    if (!LIST_PARAMS.includes(key)) reader.fail(key, `is not a known query parameter (known: ${LIST_PARAMS.join(', ')})`);
-  }
-  const raw = query as Record<string, QueryValue>;
-  const statuses = listOf(raw.status)?.map((s, i) => reader.choice(`status[${i}]`, s, STATUSES));
-  const priorities = listOf(raw.priority)?.map((p, i) => reader.choice(`priority[${i}]`, p, PRIORITIES));
-  const tagList = listOf(raw.tag);
-  if (tagList && tagList.length > LIMITS.tags) reader.fail('tag', `must name at most ${LIMITS.tags} tags`);
-  const tags = tagList?.map((t, i) => reader.tag(`tag[${i}]`, t));
-  const q = single(reader, 'q', raw.q);
-  const search = q === undefined ? undefined : reader.text('q', q, LIMITS.query, { trim: true, min: 0 });
-  const dueBeforeText = single(reader, 'dueBefore', raw.dueBefore);
-  const dueAfterText = single(reader, 'dueAfter', raw.dueAfter);
-  const dueBefore = dueBeforeText === undefined ? undefined : reader.day('dueBefore', dueBeforeText);
-  const dueAfter = dueAfterText === undefined ? undefined : reader.day('dueAfter', dueAfterText);
-  const sortText = single(reader, 'sort', raw.sort);
-  const sort = sortText === undefined ? 'createdAt' : reader.choice('sort', sortText, SORT_FIELDS);
-  const orderText = single(reader, 'order', raw.order);
-  const order = orderText === undefined ? (sort === 'createdAt' || sort === 'updatedAt' ? 'desc' : 'asc') : reader.choice('order', orderText, ORDERS);
-  const limitText = single(reader, 'limit', raw.limit);
-  let limit: number = LIMITS.defaultPageSize;
-  if (limitText !== undefined) {
-    if (!/^\d{1,4}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > LIMITS.pageSize) {
-      reader.fail('limit', `must be a whole number from 1 to ${LIMITS.pageSize}`);
-    } else limit = Number(limitText);
-  }
-  const cursorText = single(reader, 'cursor', raw.cursor);
-  let after: ListQuery['after'];
-  if (cursorText !== undefined && sort !== undefined && order !== undefined) {
-    after = decodeCursor(cursorText, sort, order);
-    if (!after) reader.fail('cursor', 'is not a cursor from this listing (it must come from nextCursor of the same sort and order)');
-  }
-  reader.throwIfAny();
+  const bulk = checkBulk(body);
   return {
-    statuses: statuses as Status[] | undefined,
-    priorities: priorities as Priority[] | undefined,
-    tags: tags as string[] | undefined,
-    search: search === '' ? undefined : search,
-    dueBefore,
-    dueAfter,
-    sort: sort!,
-    order: order!,
-    limit,
+    action: bulk.action,
+    ids: [...new Set(bulk.ids.map((id) => id.toLowerCase()))],
+    patch: bulk.patch === undefined ? undefined : normalisePatch(bulk.patch),
+  };
+}
+
+/**
+ * Reads the query as the document describes it (lists comma-separated, `limit` a number) and
+ * then checks it against the document's parameter schemas. Repeating a list parameter
+ * (`status=todo&status=done`) means the same as the comma-separated form.
+ */
+export function parseListQuery(query: Record<string, unknown>): ListQuery {
+  const input: Record<string, unknown> = {};
+  const known: FieldError[] = [];
+  for (const [name, value] of Object.entries(query)) {
+    const parameter = (LIST_PARAMETERS as Record<string, { list: boolean }>)[name];
+    if (parameter?.list) input[name] = (Array.isArray(value) ? value : [value]).flatMap((item) => String(item).split(','));
+    else if (parameter && Array.isArray(value)) known.push({ field: name, detail: 'must be given once' });
+    else if (name === 'limit' && typeof value === 'string' && /^[0-9]{1,9}$/.test(value)) input[name] = Number(value);
+    else if (name === 'cursor' && value === '') continue;
+    else input[name] = value;
+  }
+  const raw = checkListQuery(input, known);
+  const sort = raw.sort ?? 'createdAt';
+  const order = raw.order ?? (sort === 'createdAt' || sort === 'updatedAt' ? 'desc' : 'asc');
+  let after: ListQuery['after'];
+  if (raw.cursor !== undefined) {
+    after = decodeCursor(raw.cursor, sort, order);
+    if (!after) throw unprocessable([{ field: 'cursor', detail: 'is not a cursor from this listing (it must come from nextCursor of the same sort and order)' }]);
+  }
+  const search = raw.q?.trim();
+  return {
+    statuses: raw.status,
+    priorities: raw.priority,
+    tags: raw.tag && normaliseTags(raw.tag),
+    search: search ? search : undefined,
+    dueBefore: raw.dueBefore,
+    dueAfter: raw.dueAfter,
+    sort,
+    order,
+    limit: raw.limit ?? LIMITS.defaultPageSize,
     after,
   };
 }
