@@ -1,9 +1,9 @@
 // Helpers for the chart tests: run the real helm and parse what it renders.
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments, stringify } from "yaml";
 
 export const repoRoot = join(import.meta.dirname, "../..");
 export const chartDir = join(repoRoot, "charts/task-manager");
@@ -80,3 +80,37 @@ export const kinds = (objects: K8sObject[]) => objects.map((o) => `${o.kind}/${o
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const envOf = (container: any): Record<string, any> =>
   Object.fromEntries((container.env ?? []).map((e: { name: string }) => [e.name, e]));
+
+/** `-f <file>` for values given as an object (lists of maps are clumsy with --set). */
+export function valuesFile(values: Record<string, unknown>): string[] {
+  const file = join(mkdtempSync(join(tmpdir(), "values-")), "values.yaml");
+  writeFileSync(file, stringify(values));
+  return ["-f", file];
+}
+
+/** The pod spec of a workload (Deployment, StatefulSet) or of a Pod. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const podSpecOf = (o: K8sObject): any => (o.kind === "Pod" ? o.spec : o.spec.template.spec);
+
+export const withPods = (objects: K8sObject[]) => objects.filter((o) => ["Deployment", "StatefulSet", "Pod"].includes(o.kind));
+
+/** Every container (init containers first) of every object that has pods, named `Kind/name container`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function containersOf(objects: K8sObject[]): Array<{ where: string; container: any }> {
+  return withPods(objects).flatMap((o) => {
+    const pod = podSpecOf(o);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return [...(pod.initContainers ?? []), ...pod.containers].map((c: any) => ({ where: `${o.kind}/${o.metadata.name} ${c.name}`, container: c }));
+  });
+}
+
+/** Every optional object on (the same set tests/chart/run checks with kubeconform and kube-score as all-on). */
+export const ALL_ON = [
+  "--set", "global.networkPolicy.enabled=true",
+  "--set", "frontend.autoscaling.enabled=true", "--set", "backend-api.autoscaling.enabled=true",
+  "--set", "frontend.podDisruptionBudget.enabled=true", "--set", "backend-api.podDisruptionBudget.enabled=true",
+  "--set", "frontend.ingress.enabled=true", "--set", "frontend.ingress.className=nginx",
+  "--set", "frontend.httpRoute.enabled=true", "--set", "frontend.httpRoute.parentRefs[0].name=gateway",
+  "--set", "frontend.metrics.serviceMonitor.enabled=true", "--set", "backend-api.metrics.serviceMonitor.enabled=true",
+  "--set", "monitoring.prometheusRule.enabled=true", "--set", "monitoring.grafanaDashboard.enabled=true",
+];

@@ -9,7 +9,7 @@ Usage: image: {{ include "common.images.image" (dict "image" .Values.image "cont
 Params: image (a map with repository, tag), context (the chart's root context).
 */}}
 {{- define "common.images.image" -}}
-{{- $registry := dig "imageRegistry" "" (.context.Values.global | default dict) | trimSuffix "/" -}}
+{{- $registry := dig "imageRegistry" "" (.context.Values.global | default dict) -}}
 {{- $repository := .image.repository -}}
 {{- if $registry -}}
 {{- $parts := splitList "/" $repository -}}
