@@ -198,6 +198,8 @@ describe("fullnameOverride and checksums", () => {
     expect(sum(["--set", "global.database.password=p2"])).not.toBe(base);
     expect(sum(["--set", "global.database.password=p1", "--set", "global.config.logLevel=debug"])).not.toBe(base);
     expect(sum(["--set", "global.database.password=p1", "--set", "frontend.replicaCount=3"])).toBe(base);
+    // image settings are in no ConfigMap or Secret (they change the pod spec themselves)
+    expect(sum(["--set", "global.database.password=p1", "--set", "global.imageRegistry=registry.example"])).toBe(base);
   });
 
   it("PostgreSQL rolls only for the settings it reads, never for an app setting", () => {
