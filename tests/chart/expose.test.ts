@@ -2,7 +2,7 @@
 // kubeconform has no schema for the HTTPRoute CRD (tests/chart/run skips the kind), so its shape is
 // checked here against the fields of gateway.networking.k8s.io/v1 the chart writes.
 import { describe, expect, it } from "vitest";
-import { find, helmTemplateRaw, render, valuesFile, type K8sObject } from "./helm";
+import { find, helmTemplateRaw, render, renderNotes, valuesFile, type K8sObject } from "./helm";
 
 const ROUTE = {
   enabled: true,
@@ -94,9 +94,35 @@ describe("HTTPRoute (frontend.httpRoute)", () => {
     expect(r.stderr).toMatch(/frontend:\s*- at '\/httpRoute\/parentRefs': minItems: got 0, want 1/);
   });
 
+  it("enabled without parentRefs fails as clearly with the schema skipped", () => {
+    const r = helmTemplateRaw(["--skip-schema-validation", "--set", "frontend.httpRoute.enabled=true"]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("frontend.httpRoute.enabled needs frontend.httpRoute.parentRefs");
+  });
+
   it("the shape check rejects a field the API does not have (it can fail)", () => {
     const route = find(render(valuesFile({ frontend: { httpRoute: ROUTE } })), "HTTPRoute", "task-manager-frontend");
     route.spec.rules[0].backendRefs[0].servicePort = 8080;
     expect(() => expectHttpRouteShape(route)).toThrow(/backendRef/);
+  });
+});
+
+describe("release notes: where to open the UI", () => {
+  const ui = (args: string[]) => renderNotes(args).split("Open the UI:")[1].split("The JSON API")[0].trim();
+
+  it("the NodePort by default", () => {
+    expect(ui([])).toContain("get service task-manager-frontend -o jsonpath='{.spec.ports[0].nodePort}'");
+  });
+
+  it("the HTTPRoute's host names, beside the Ingress's hosts", () => {
+    const text = ui(valuesFile({ frontend: { httpRoute: ROUTE, ingress: { enabled: true } } }));
+    expect(text).toContain("http://task-manager.local/");
+    expect(text).toContain("http(s)://tasks.example.com/   # HTTPRoute task-manager-frontend");
+    expect(text).not.toContain("nodePort");
+  });
+
+  it("the Gateway's address when the route has no host names", () => {
+    const text = ui(valuesFile({ frontend: { httpRoute: { enabled: true, parentRefs: [{ name: "public", namespace: "gateway-system" }] } } }));
+    expect(text).toContain("kubectl -n gateway-system get gateway public -o jsonpath='{.status.addresses[0].value}'");
   });
 });

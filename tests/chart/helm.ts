@@ -1,6 +1,6 @@
 // Helpers for the chart tests: run the real helm and parse what it renders.
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
@@ -114,3 +114,22 @@ export const ALL_ON = [
   "--set", "frontend.metrics.serviceMonitor.enabled=true", "--set", "backend-api.metrics.serviceMonitor.enabled=true",
   "--set", "monitoring.prometheusRule.enabled=true", "--set", "monitoring.grafanaDashboard.enabled=true",
 ];
+
+/**
+ * The release notes (templates/NOTES.txt) as `helm install` would print them: `helm template` does
+ * not render NOTES.txt, so a scratch copy of the chart renders it into a ConfigMap.
+ */
+export function renderNotes(args: string[] = []): string {
+  const scratch = mkdtempSync(join(tmpdir(), "chart-"));
+  try {
+    const dir = join(scratch, "task-manager");
+    cpSync(chartDir, dir, { recursive: true });
+    const notes = readFileSync(join(dir, "templates/NOTES.txt"), "utf8");
+    writeFileSync(join(dir, "templates/_notes.tpl"), `{{- define "test.notes" -}}\n${notes}\n{{- end -}}\n`);
+    writeFileSync(join(dir, "templates/notes.yaml"), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ include "test.notes" . | quote }}\n');
+    const r = spawnSync("helm", ["template", "task-manager", dir, "-n", "task-manager", "--kube-version", KUBE_VERSION, "-s", "templates/notes.yaml", ...args], { env, encoding: "utf8" });
+    return parse({ status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr })[0].data.notes;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
