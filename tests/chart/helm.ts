@@ -1,9 +1,9 @@
 // Helpers for the chart tests: run the real helm and parse what it renders.
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments, stringify } from "yaml";
 
 export const repoRoot = join(import.meta.dirname, "../..");
 export const chartDir = join(repoRoot, "charts/task-manager");
@@ -80,3 +80,56 @@ export const kinds = (objects: K8sObject[]) => objects.map((o) => `${o.kind}/${o
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const envOf = (container: any): Record<string, any> =>
   Object.fromEntries((container.env ?? []).map((e: { name: string }) => [e.name, e]));
+
+/** `-f <file>` for values given as an object (lists of maps are clumsy with --set). */
+export function valuesFile(values: Record<string, unknown>): string[] {
+  const file = join(mkdtempSync(join(tmpdir(), "values-")), "values.yaml");
+  writeFileSync(file, stringify(values));
+  return ["-f", file];
+}
+
+/** The pod spec of a workload (Deployment, StatefulSet) or of a Pod. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const podSpecOf = (o: K8sObject): any => (o.kind === "Pod" ? o.spec : o.spec.template.spec);
+
+export const withPods = (objects: K8sObject[]) => objects.filter((o) => ["Deployment", "StatefulSet", "Pod"].includes(o.kind));
+
+/** Every container (init containers first) of every object that has pods, named `Kind/name container`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function containersOf(objects: K8sObject[]): Array<{ where: string; container: any }> {
+  return withPods(objects).flatMap((o) => {
+    const pod = podSpecOf(o);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return [...(pod.initContainers ?? []), ...pod.containers].map((c: any) => ({ where: `${o.kind}/${o.metadata.name} ${c.name}`, container: c }));
+  });
+}
+
+/** Every optional object on (the same set tests/chart/run checks with kubeconform and kube-score as all-on). */
+export const ALL_ON = [
+  "--set", "global.networkPolicy.enabled=true",
+  "--set", "frontend.autoscaling.enabled=true", "--set", "backend-api.autoscaling.enabled=true",
+  "--set", "frontend.podDisruptionBudget.enabled=true", "--set", "backend-api.podDisruptionBudget.enabled=true",
+  "--set", "frontend.ingress.enabled=true", "--set", "frontend.ingress.className=nginx",
+  "--set", "frontend.httpRoute.enabled=true", "--set", "frontend.httpRoute.parentRefs[0].name=gateway",
+  "--set", "frontend.metrics.serviceMonitor.enabled=true", "--set", "backend-api.metrics.serviceMonitor.enabled=true",
+  "--set", "monitoring.prometheusRule.enabled=true", "--set", "monitoring.grafanaDashboard.enabled=true",
+];
+
+/**
+ * The release notes (templates/NOTES.txt) as `helm install` would print them: `helm template` does
+ * not render NOTES.txt, so a scratch copy of the chart renders it into a ConfigMap.
+ */
+export function renderNotes(args: string[] = []): string {
+  const scratch = mkdtempSync(join(tmpdir(), "chart-"));
+  try {
+    const dir = join(scratch, "task-manager");
+    cpSync(chartDir, dir, { recursive: true });
+    const notes = readFileSync(join(dir, "templates/NOTES.txt"), "utf8");
+    writeFileSync(join(dir, "templates/_notes.tpl"), `{{- define "test.notes" -}}\n${notes}\n{{- end -}}\n`);
+    writeFileSync(join(dir, "templates/notes.yaml"), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ include "test.notes" . | quote }}\n');
+    const r = spawnSync("helm", ["template", "task-manager", dir, "-n", "task-manager", "--kube-version", KUBE_VERSION, "-s", "templates/notes.yaml", ...args], { env, encoding: "utf8" });
+    return parse({ status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr })[0].data.notes;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}

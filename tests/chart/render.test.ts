@@ -1,6 +1,6 @@
 // helm template with the required value sets, asserted field by field.
 import { describe, expect, it } from "vitest";
-import { chartDir, envOf, find, kinds, render, repoRoot } from "./helm";
+import { ALL_ON, chartDir, envOf, find, kinds, render, repoRoot } from "./helm";
 import { join } from "node:path";
 
 const RESTRICTED_CONTAINER = {
@@ -176,7 +176,7 @@ describe("defaults: the reference deployment", () => {
   });
 
   it("no optional objects by default", () => {
-    for (const k of ["HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "Ingress", "ServiceMonitor", "PrometheusRule"]) {
+    for (const k of ["HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "Ingress", "HTTPRoute", "ServiceMonitor", "PrometheusRule"]) {
       expect(objs.filter((o) => o.kind === k), k).toEqual([]);
     }
   });
@@ -198,6 +198,8 @@ describe("fullnameOverride and checksums", () => {
     expect(sum(["--set", "global.database.password=p2"])).not.toBe(base);
     expect(sum(["--set", "global.database.password=p1", "--set", "global.config.logLevel=debug"])).not.toBe(base);
     expect(sum(["--set", "global.database.password=p1", "--set", "frontend.replicaCount=3"])).toBe(base);
+    // image settings are in no ConfigMap or Secret (they change the pod spec themselves)
+    expect(sum(["--set", "global.database.password=p1", "--set", "global.imageRegistry=registry.example"])).toBe(base);
   });
 
   it("PostgreSQL rolls only for the settings it reads, never for an app setting", () => {
@@ -258,14 +260,6 @@ describe("existingSecret", () => {
   });
 });
 
-export const ALL_ON = [
-  "--set", "global.networkPolicy.enabled=true",
-  "--set", "frontend.autoscaling.enabled=true", "--set", "backend-api.autoscaling.enabled=true",
-  "--set", "frontend.podDisruptionBudget.enabled=true", "--set", "backend-api.podDisruptionBudget.enabled=true",
-  "--set", "frontend.ingress.enabled=true", "--set", "frontend.ingress.className=nginx",
-  "--set", "frontend.metrics.serviceMonitor.enabled=true", "--set", "backend-api.metrics.serviceMonitor.enabled=true",
-  "--set", "monitoring.prometheusRule.enabled=true", "--set", "monitoring.grafanaDashboard.enabled=true",
-];
 
 describe("HPA + PDB + NetworkPolicy + Ingress + ServiceMonitor on", () => {
   const objs = render(ALL_ON);

@@ -25,6 +25,15 @@ const cases: Array<{ name: string; set: string[]; message: RegExp }> = [
   { name: "neither bundled nor external database", set: ["postgresql.enabled=false"], message: /postgresql.enabled=false needs an external database: set global.database.host/ },
   { name: "both bundled and external database", set: ["global.database.host=db.example"], message: /global.database.host is set while postgresql.enabled=true/ },
   { name: "external database without a password", set: ["postgresql.enabled=false", "global.database.host=db.example"], message: /needs global.database.password or global.database.existingSecret/ },
+  { name: "HTTPRoute path type not in Gateway API", set: ["frontend.httpRoute.path.type=Prefix"], message: /\/httpRoute\/path\/type': value must be one of/ },
+  { name: "HTTPRoute path not starting with /", set: ["frontend.httpRoute.path.value=tasks"], message: /\/httpRoute\/path\/value': 'tasks' does not match pattern/ },
+  { name: "HTTPRoute parentRef without a name", set: ["frontend.httpRoute.parentRefs[0].namespace=gw"], message: /\/httpRoute\/parentRefs\/0': missing property 'name'/ },
+  { name: "bad HTTPRoute hostname", set: ["frontend.httpRoute.hostnames[0]=Tasks_Example"], message: /\/httpRoute\/hostnames\/0': 'Tasks_Example' does not match pattern/ },
+  { name: "extra volume mount without a mountPath", set: ["backend-api.extraVolumeMounts[0].name=ca"], message: /\/extraVolumeMounts\/0': missing property 'mountPath'/ },
+  { name: "extraEnvFrom with neither a ConfigMap nor a Secret", set: ["postgresql.extraEnvFrom[0].prefix=X_"], message: /\/extraEnvFrom\/0'/ },
+  { name: "extra volume without a name", set: ["frontend.extraVolumes[0].emptyDir.medium=Memory"], message: /\/extraVolumes\/0': missing property 'name'/ },
+  { name: "global.imageRegistry with a scheme", set: ["global.imageRegistry=https://registry.example"], message: /\/global\/imageRegistry': 'https:\/\/registry.example' does not match pattern/ },
+  { name: "global.imagePullSecrets entry without a name", set: ["global.imagePullSecrets[0].secret=x"], message: /\/global\/imagePullSecrets\/0': missing property 'name'/ },
   { name: "grace period shorter than the shutdown", set: ["backend-api.terminationGracePeriodSeconds=10"], message: /backend-api.terminationGracePeriodSeconds \(10\) must be at least .* = 20/ },
 ];
 
@@ -38,7 +47,7 @@ describe("rejected values", () => {
   }
 
   it("the same values are accepted when valid (the cases are not failing for another reason)", () => {
-    const ok = ["frontend.replicaCount=3", "global.database.port=6543", "frontend.service.nodePort=31000", "frontend.service.type=ClusterIP", "global.config.logLevel=debug", "postgresql.persistence.size=5Gi", "backend-api.terminationGracePeriodSeconds=20"];
+    const ok = ["frontend.httpRoute.path.type=Exact", "frontend.httpRoute.path.value=/tasks", "frontend.httpRoute.hostnames[0]=tasks.example.com", "global.imageRegistry=registry.example:5000/mirror", "global.imagePullSecrets[0].name=regcred", "frontend.replicaCount=3", "global.database.port=6543", "frontend.service.nodePort=31000", "frontend.service.type=ClusterIP", "global.config.logLevel=debug", "postgresql.persistence.size=5Gi", "backend-api.terminationGracePeriodSeconds=20"];
     const r = helmTemplateRaw(ok.flatMap((s) => ["--set", s]));
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);

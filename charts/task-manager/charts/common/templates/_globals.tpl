@@ -25,9 +25,10 @@ Usage: {{- if include "common.networkPolicy.enabled" . }}
 {{/*
 Rolls pods when the shared configuration changes: the umbrella's ConfigMap and DB Secret are made
 from `global` values (and the release name), which is all a subchart can see, so their checksum
-is the checksum of those inputs.
+is the checksum of those inputs. The global image settings are left out: they are in no ConfigMap
+or Secret, and a change to them changes the pod spec (image, pull secrets) anyway.
 Usage: checksum/config: {{ include "common.checksums.shared" . }}
 */}}
 {{- define "common.checksums.shared" -}}
-{{- dict "global" .Values.global "release" .Release.Name | toJson | sha256sum -}}
+{{- dict "global" (omit (.Values.global | default dict) "imageRegistry" "imagePullSecrets") "release" .Release.Name | toJson | sha256sum -}}
 {{- end -}}

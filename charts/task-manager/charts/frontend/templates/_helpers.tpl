@@ -28,3 +28,17 @@ Params: backendApiPort (`backend-api.service.port`), context (the frontend chart
           protocol: TCP
     {{- include "common.networkPolicy.dnsEgress" $ctx | nindent 4 }}
 {{- end -}}
+
+{{/* The frontend container's own env; common.container.env adds `extraEnv` to it. */}}
+{{- define "frontend.env" -}}
+{{ include "common.env.ports" . }}
+{{- range list "BACKEND_API_URL" "BACKEND_TIMEOUT_MS" "LOG_LEVEL" }}
+{{ include "common.env.config" (dict "key" . "context" $) }}
+{{- end }}
+- name: SESSION_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "frontend.sessionSecretName" . }}
+      key: {{ .Values.session.existingSecretKey }}
+{{ include "common.env.shutdown" . }}
+{{- end -}}
