@@ -23,4 +23,6 @@ export type ValidationProblem = Static<typeof ValidationProblem>;
 
 /** A 412: the task changed since the client read it; `current` is how it is now. */
 export const StaleProblem = Type.Object({ ...problem, current: Task });
+export type StaleProblem = Static<typeof StaleProblem>;
 export const MissingProblem = Type.Object({ ...problem, missing: Type.Array(TaskId) });
+export type MissingProblem = Static<typeof MissingProblem>;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
+import { PRIORITIES, PRIORITY_LABELS, STATUSES, STATUS_LABELS } from '@task-manager/contract';
 import nunjucks from 'nunjucks';
 import type { Assets } from './assets.js';
 import type { Task } from './backend/index.js';
@@ -11,6 +12,18 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 function formatDay(day: string): string {
   const [year, month, date] = day.split('-');
   return `${Number(date)} ${MONTHS[Number(month) - 1] ?? month} ${year}`;
+}
+
+/** Priorities as the UI lists them, most urgent first; the contract holds them in rank order, low first. */
+const PRIORITY_ORDER = [...PRIORITIES].reverse();
+
+/**
+ * For each value, the `<option>`s of all `values` with that one selected. Rendered once here: a
+ * row's selects are drawn fifty times a page, and a loop in nunjucks costs that many times over.
+ */
+function optionsFor<T extends string>(views: nunjucks.Environment, values: readonly T[], labels: Readonly<Record<T, string>>) {
+  const rendered = values.map((selected) => [selected, new nunjucks.runtime.SafeString(views.render('tasks/options.njk', { values, labels, selected }))]);
+  return Object.fromEntries(rendered) as Record<T, nunjucks.runtime.SafeString>;
 }
 
 /** The nunjucks views of `dir` as the app's view engine, with the globals they use; returns their row cache. */
@@ -26,8 +39,12 @@ export function configureViews(app: Express, dir: string, assets: Assets): RowCa
     .addGlobal('taskRows', (tasks: Task[], csrfToken: string, today: string, focusFirst: boolean) => rowCache.html(tasks, csrfToken, today, focusFirst))
     .addGlobal('asset', (name: string) => assets.url(name))
     .addGlobal('newKey', () => randomUUID())
-    .addGlobal('STATUS_LABELS', { todo: 'To do', in_progress: 'In progress', done: 'Done' })
-    .addGlobal('PRIORITY_LABELS', { high: 'High', medium: 'Medium', low: 'Low' })
+    .addGlobal('STATUS_ORDER', STATUSES)
+    .addGlobal('STATUS_LABELS', STATUS_LABELS)
+    .addGlobal('STATUS_OPTIONS', optionsFor(views, STATUSES, STATUS_LABELS))
+    .addGlobal('PRIORITY_ORDER', PRIORITY_ORDER)
+    .addGlobal('PRIORITY_LABELS', PRIORITY_LABELS)
+    .addGlobal('PRIORITY_OPTIONS', optionsFor(views, PRIORITY_ORDER, PRIORITY_LABELS))
     .addGlobal('SORT_LABELS', { updatedAt: 'Updated', dueDate: 'Due date', priority: 'Priority', title: 'Title' })
     .addFilter('day', formatDay);
   return rowCache;

@@ -77,9 +77,9 @@ describe('the row cache', () => {
     };
     const names = new Set(parser.parse(source).findAll(nodes.Symbol).map((symbol) => symbol.value));
     // The row's own names (the macro, its parameters, its loops and sets), the task-independent
-    // labels and filters, and what the row cache passes in.
+    // labels, options (rendered once at start-up) and filters, and what the row cache passes in.
     const allowed = ['row', 'task', 'csrfToken', 'today', 'focus', 'notice', 'overdue', 'url', 'tag', 'each', 'tasks', 'separator', 'focusRow'];
-    const shared = ['STATUS_LABELS', 'PRIORITY_LABELS', 'day', 'urlencode'];
+    const shared = ['STATUS_LABELS', 'STATUS_OPTIONS', 'PRIORITY_LABELS', 'PRIORITY_OPTIONS', 'day', 'urlencode'];
     expect([...names].filter((name) => !allowed.includes(name) && !shared.includes(name))).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { DURATION_BUCKETS } from '@task-manager/kit';
 import { Histogram, type Registry } from 'prom-client';
 import { Agent, type Dispatcher } from 'undici';
-import type { BackendResponse, Problem } from './types.js';
+import type { BackendResponse, ProblemBody } from './types.js';
 
 /** The backend could not be reached or did not answer in time: the UI answers 503. */
 export class BackendUnavailable extends Error {
@@ -83,7 +83,7 @@ export class Transport {
     return {
       status: response.statusCode,
       etag: typeof etag === 'string' ? etag.replace(/^W\//, '').replace(/"/g, '') : undefined,
-      body: (text === '' ? undefined : parseJson(text)) as T | Problem | undefined,
+      body: (text === '' ? undefined : parseJson(text)) as T | ProblemBody | undefined,
     };
   }
 

@@ -3,10 +3,10 @@ import { Transport, type TransportOptions } from './client.js';
 import { TaskLists } from './lists.js';
 import { passThrough } from './passthrough.js';
 import { SharedStats } from './stats.js';
-import type { BackendResponse, Stats, Task, TaskPage } from './types.js';
+import type { BackendResponse, Stats, Task, TaskList } from './types.js';
 
 export { BackendUnavailable } from './client.js';
-export type { BackendResponse, Problem, Stats, Task, TaskPage } from './types.js';
+export type { BackendResponse, ProblemBody, Stats, Task, TaskList } from './types.js';
 
 export type BackendOptions = TransportOptions;
 
@@ -26,7 +26,7 @@ export class BackendClient {
     this.sharedStats = new SharedStats(this.transport);
   }
 
-  listTasks(query: URLSearchParams, requestId?: string): Promise<BackendResponse<TaskPage>> {
+  listTasks(query: URLSearchParams, requestId?: string): Promise<BackendResponse<TaskList>> {
     return this.lists.get(query, requestId);
   }
 

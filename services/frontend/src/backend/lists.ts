@@ -1,7 +1,7 @@
 import { RecentlyUsed } from '../recently-used.js';
 import { BackendUnavailable, type Transport } from './client.js';
 import { FreshCalls } from './fresh-calls.js';
-import type { BackendResponse, TaskPage } from './types.js';
+import type { BackendResponse, TaskList } from './types.js';
 
 /** List answers kept for If-None-Match: at most about 100 KB each once parsed. */
 const KEPT_LISTS = 100;
@@ -15,25 +15,25 @@ const KEPT_LISTS = 100;
  */
 export class TaskLists {
   /** The last page of each list query, with its ETag. */
-  private readonly kept = new RecentlyUsed<{ etag: string; page: TaskPage }>(KEPT_LISTS);
-  private readonly calls: FreshCalls<BackendResponse<TaskPage>>;
+  private readonly kept = new RecentlyUsed<{ etag: string; page: TaskList }>(KEPT_LISTS);
+  private readonly calls: FreshCalls<BackendResponse<TaskList>>;
 
   constructor(private readonly transport: Transport) {
     this.calls = new FreshCalls(transport.timeoutMs, () => new BackendUnavailable('timed out waiting for a shared list call'));
   }
 
-  get(query: URLSearchParams, requestId?: string): Promise<BackendResponse<TaskPage>> {
+  get(query: URLSearchParams, requestId?: string): Promise<BackendResponse<TaskList>> {
     const search = query.toString();
     const path = `/api/tasks${search ? `?${search}` : ''}`;
     return this.calls.run(path, () => this.revalidate(path, requestId));
   }
 
-  private async revalidate(path: string, requestId?: string): Promise<BackendResponse<TaskPage>> {
+  private async revalidate(path: string, requestId?: string): Promise<BackendResponse<TaskList>> {
     const kept = this.kept.get(path);
     const headers = kept ? { 'if-none-match': `"${kept.etag}"` } : undefined;
-    const response = await this.transport.json<TaskPage>({ method: 'GET', path, route: '/api/tasks', requestId, headers });
+    const response = await this.transport.json<TaskList>({ method: 'GET', path, route: '/api/tasks', requestId, headers });
     if (response.status === 304 && kept) return { status: 200, etag: kept.etag, body: kept.page };
-    if (response.status === 200 && response.etag) this.kept.set(path, { etag: response.etag, page: response.body as TaskPage });
+    if (response.status === 200 && response.etag) this.kept.set(path, { etag: response.etag, page: response.body as TaskList });
     else this.kept.delete(path);
     return response;
   }

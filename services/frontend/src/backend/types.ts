@@ -1,42 +1,13 @@
-/** A task as the backend's contract (docs/contracts.md) defines it. */
-export interface Task {
-  id: string;
-  title: string;
-  description: string | null;
-  status: 'todo' | 'in_progress' | 'done';
-  priority: 'low' | 'medium' | 'high';
-  dueDate: string | null;
-  tags: string[];
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-}
+import type { MissingProblem, StaleProblem, ValidationProblem } from '@task-manager/contract';
 
-export interface TaskPage {
-  items: Task[];
-  nextCursor: string | null;
-}
+export type { Stats, Task, TaskList } from '@task-manager/contract';
 
-export interface Stats {
-  total: number;
-  byStatus: Record<Task['status'], number>;
-  byPriority: Record<Task['priority'], number>;
-  overdue: number;
-}
-
-/** The problem+json body the backend sends with every error. */
-export interface Problem {
-  title?: string;
-  detail?: string;
-  status?: number;
-  errors?: { field: string; detail: string }[];
-  current?: Task;
-  missing?: string[];
-}
+/** An error's problem+json body, of whichever kind: the fields of each kind may be there or not. */
+export type ProblemBody = Partial<ValidationProblem & StaleProblem & MissingProblem>;
 
 export interface BackendResponse<T> {
   status: number;
   etag: string | undefined;
-  /** The parsed JSON body: T on success, a Problem otherwise. */
-  body: T | Problem | undefined;
+  /** The parsed JSON body: T on success, a problem otherwise. */
+  body: T | ProblemBody | undefined;
 }

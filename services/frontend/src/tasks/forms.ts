@@ -1,4 +1,4 @@
-import type { Problem, Task } from '../backend/index.js';
+import type { ProblemBody, Task } from '../backend/index.js';
 
 /** The list's query parameters, which the page passes on to the backend unchanged. */
 const FILTER_KEYS = ['q', 'status', 'priority', 'tag', 'sort', 'order', 'limit'] as const;
@@ -57,7 +57,7 @@ export function formValues(body: Body): FormValues {
 export function valuesOf(task: Task): FormValues {
   return {
     title: task.title,
-    description: task.description ?? '',
+    description: task.description,
     status: task.status,
     priority: task.priority,
     dueDate: task.dueDate ?? '',
@@ -81,7 +81,7 @@ export function apiFields(values: FormValues, options: { dropBlank: boolean }): 
 }
 
 /** The backend's 422 details, each placed next to the field it names. */
-export function formState(values: FormValues, problem: Problem | undefined): FormState {
+export function formState(values: FormValues, problem: ProblemBody | undefined): FormState {
   const state: FormState = { values, errors: {}, messages: [] };
   for (const error of problem?.errors ?? []) {
     const name = error.field.replace(/^\/+/, '').split(/[.[/]/)[0] ?? '';

@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { BackendUnavailable, type BackendClient, type Problem, type Stats, type Task, type TaskPage } from '../backend/index.js';
+import { BackendUnavailable, type BackendClient, type ProblemBody, type Stats, type Task, type TaskList } from '../backend/index.js';
 import type { Flash } from '../session.js';
 import { answer, errorFragment, sendError, type Fragment, type FullPage } from './answer.js';
 import {
@@ -44,7 +44,7 @@ interface Failure {
 }
 const isFailure = (value: object): value is Failure => 'text' in value;
 
-function describeFailure(status: number, problem: Problem | undefined): string {
+function describeFailure(status: number, problem: ProblemBody | undefined): string {
   if (status === 404) return NO_SUCH_TASK;
   return `The task service could not do that (${status}${problem?.detail ? `: ${problem.detail}` : ''}).`;
 }
@@ -75,8 +75,8 @@ export function taskRoutes(backend: BackendClient): Router {
     const context = { filters, cursor, currentUrl };
     const response = await unlessUnavailable(req, () => backend.listTasks(query, req.id));
     if (!response || response.status >= 500) return { status: 503, list: { ...context, unavailable: true } };
-    if (response.status !== 200) return { status: 422, list: { ...context, listError: formState({}, response.body as Problem) } };
-    const page = response.body as TaskPage;
+    if (response.status !== 200) return { status: 422, list: { ...context, listError: formState({}, response.body as ProblemBody) } };
+    const page = response.body as TaskList;
     return { status: 200, list: { ...context, page, firstUrl: pageUrl(filters), nextUrl: page.nextCursor ? pageUrl(filters, page.nextCursor) : undefined } };
   }
 
@@ -95,7 +95,7 @@ export function taskRoutes(backend: BackendClient): Router {
     if (response.status === 200) return response.body as Task;
     // The backend answers 404 for an unknown id and 422 for one that is not an id at all.
     if (response.status < 500) return { status: 404, text: NO_SUCH_TASK };
-    return { status: 502, text: describeFailure(response.status, response.body as Problem) };
+    return { status: 502, text: describeFailure(response.status, response.body as ProblemBody) };
   }
 
   router.get('/', (req, res) => {
@@ -123,7 +123,7 @@ export function taskRoutes(backend: BackendClient): Router {
       });
     }
     const status = response ? 422 : 503;
-    const form = response ? formState(values, response.body as Problem) : formWith(values, UNAVAILABLE);
+    const form = response ? formState(values, response.body as ProblemBody) : formWith(values, UNAVAILABLE);
     return answer(req, res, {
       status,
       fragment: () => ({ view: 'tasks/form.njk', context: { form, focusForm: status === 422 } }),
@@ -159,7 +159,7 @@ export function taskRoutes(backend: BackendClient): Router {
       return success(action === 'done' ? `Marked ${count} ${noun} done.` : `Deleted ${count} ${noun}.`);
     }
     if (response.status === 404) return { kind: 'error', text: 'Some of the selected tasks no longer exist, so nothing was changed.' };
-    const problem = response.body as Problem;
+    const problem = response.body as ProblemBody;
     return { kind: 'error', text: problem?.detail ?? problem?.title ?? `The task service answered ${response.status}.` };
   }
 
@@ -202,7 +202,7 @@ export function taskRoutes(backend: BackendClient): Router {
     if (!response) {
       return answer(req, res, { status: 503, fragment: () => errorFragment(503, UNAVAILABLE), page: () => editPage(sent, formWith(values, UNAVAILABLE)) });
     }
-    const problem = response.body as Problem;
+    const problem = response.body as ProblemBody;
     if (response.status === 200) {
       const task = response.body as Task;
       return answer(req, res, {
@@ -232,7 +232,7 @@ export function taskRoutes(backend: BackendClient): Router {
     const response = await unlessUnavailable(req, () => backend.deleteTask(req.params.id, req.id));
     if (!response) return sendError(req, res, 503, UNAVAILABLE);
     // Gone already is what the user asked for, so a 404 counts as done.
-    if (response.status !== 204 && response.status !== 404) return sendError(req, res, 502, describeFailure(response.status, response.body as Problem));
+    if (response.status !== 204 && response.status !== 404) return sendError(req, res, 502, describeFailure(response.status, response.body as ProblemBody));
     return answer(req, res, {
       fragment: () => withCounts(req, {}),
       page: () => ({ redirect: returnPath(req.body as Body), flash: success('Task deleted.') }),
