@@ -200,8 +200,9 @@ describe('with JavaScript (htmx)', () => {
     for (const title of ['Buy apples', 'Buy pears']) await row(title).locator('input.select').check();
     await page.click('#bulk button[value=done]');
     await expect.poll(() => page.locator('#messages').innerText()).toContain('Marked 2 tasks done.');
-    expect(await row('Buy apples').getAttribute('class')).toContain('status-done');
-    expect(await row('Buy pears').getAttribute('class')).toContain('status-done');
+    // htmx keeps a swapped row's old attributes until it settles (20 ms), so its class is polled.
+    await expect.poll(() => row('Buy apples').getAttribute('class')).toContain('status-done');
+    await expect.poll(() => row('Buy pears').getAttribute('class')).toContain('status-done');
   });
 
   it('deletes a task after confirming', async () => {

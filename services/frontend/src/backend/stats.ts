@@ -1,9 +1,9 @@
 import type { Transport } from './client.js';
 import type { Stats } from './types.js';
 
-/** Counts whose call began this long ago show changes made elsewhere late by at most this: the promise in docs/contracts.md. */
+/** Counts that arrived this long ago are renewed before they are shown again, unless a refresh is under way: see docs/contracts.md. */
 const FRESH_MS = 1000;
-/** From this age on, a page that finds the counts starts their refresh, so that under steady traffic they are renewed before they expire. */
+/** From this age on (since their call began), a page that finds the counts starts their refresh, so that under steady traffic they are renewed before they expire. */
 const REFRESH_AHEAD_MS = 500;
 /** How long a page waits for counts when none may be shown: about what a person does not notice. */
 export const COUNTS_WAIT_MS = 200;
@@ -12,6 +12,7 @@ interface Counted {
   stats: Stats;
   /** When the call that read them began: the database state they show is at least this recent. */
   startedAt: number;
+  arrivedAt: number;
   /** The number of writes made through this frontend before that call began. */
   writes: number;
 }
@@ -25,12 +26,13 @@ interface Refresh {
 /**
  * The header counts. Every page shows them and they are the same for every user, so one
  * call serves all pages, and at most one call runs at a time. A page never waits for a
- * refresh while counts it may show exist: younger than FRESH_MS, or older while the refresh
- * that began before they turned FRESH_MS old is still counting (a slow count delays the
- * counts shown by its own duration, never the page). When none may be shown (the first page,
- * the first after a quiet spell, the first after a write) the page waits up to COUNTS_WAIT_MS
- * for the refresh, then goes without them: `get` answers undefined and the page lets htmx
- * ask `fresh` for them.
+ * refresh while there are counts it may show: counts read less than FRESH_MS ago, or older
+ * ones that arrived less than FRESH_MS before the refresh now running began (a slow count
+ * delays the counts shown, never the page). So counts lag changes made elsewhere by at most
+ * FRESH_MS plus two counts' durations: the one that read them and the one that renews them.
+ * When there are none it may show (the first page, the first after a quiet spell, the first
+ * after a write) a page waits up to COUNTS_WAIT_MS for the refresh, then goes without them:
+ * `get` answers undefined and the page lets htmx ask `fresh` for them.
  *
  * Every write made through this frontend calls `forget()`: counts read by a call that began
  * before it are never shown again, so a user always sees the counts after their own change.
@@ -48,12 +50,10 @@ export class SharedStats {
   /** Counts for a page: now, or within COUNTS_WAIT_MS, or undefined. */
   async get(requestId?: string): Promise<Stats | undefined> {
     const now = Date.now();
-    const counted = this.showable(now);
-    if (counted) {
-      if (now - counted.startedAt >= REFRESH_AHEAD_MS) void this.refresh(requestId);
-      return counted.stats;
-    }
-    const refreshed = this.refresh(requestId);
+    const counted = this.counted?.writes === this.writes ? this.counted : undefined;
+    const refreshed = !counted || now - counted.startedAt >= REFRESH_AHEAD_MS ? this.refresh(requestId) : undefined;
+    const shown = this.showable(now);
+    if (shown || !refreshed) return shown?.stats;
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, COUNTS_WAIT_MS)));
     await Promise.race([refreshed, waited]);
@@ -64,12 +64,12 @@ export class SharedStats {
   /** Counts that show every write made through this frontend before the call: waits for the refresh (bounded by the backend timeout). */
   async fresh(requestId?: string): Promise<Stats | undefined> {
     const asked = { at: Date.now(), writes: this.writes };
-    const counted = this.showable(asked.at);
-    if (counted) return counted.stats;
+    const shown = this.showable(asked.at);
+    if (shown) return shown.stats;
     await this.refresh(requestId);
     // Not the counts there were if this refresh failed: they may be older than the promise allows.
     const after = this.counted;
-    return after && after.writes >= asked.writes && asked.at - after.startedAt < FRESH_MS ? after.stats : undefined;
+    return after && after.writes >= asked.writes && after.arrivedAt >= asked.at ? after.stats : undefined;
   }
 
   /** A write was made (or may have been, if it failed in flight): the counts there are no longer show it. */
@@ -80,10 +80,9 @@ export class SharedStats {
   private showable(now: number): Counted | undefined {
     const counted = this.counted;
     if (!counted || counted.writes !== this.writes) return undefined;
-    const age = now - counted.startedAt;
-    if (age < FRESH_MS) return counted;
+    if (now - counted.startedAt < FRESH_MS) return counted;
     const running = this.running;
-    return running && running.writes === this.writes && running.startedAt - counted.startedAt < FRESH_MS ? counted : undefined;
+    return running && running.writes === this.writes && running.startedAt - counted.arrivedAt < FRESH_MS ? counted : undefined;
   }
 
   /** Ends when a call that began after the latest write has ended; starts one only when none runs. */
@@ -100,7 +99,7 @@ export class SharedStats {
     const refresh: Refresh = { startedAt: Date.now(), writes: this.writes, done: Promise.resolve() };
     refresh.done = this.transport.json<Stats>({ method: 'GET', path: '/api/stats', route: '/api/stats', requestId }).then(
       (response) => {
-        if (response.status === 200) this.counted = { stats: response.body as Stats, startedAt: refresh.startedAt, writes: refresh.writes };
+        if (response.status === 200) this.counted = { stats: response.body as Stats, startedAt: refresh.startedAt, arrivedAt: Date.now(), writes: refresh.writes };
         this.running = undefined;
       },
       () => {
