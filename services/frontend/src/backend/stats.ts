@@ -6,7 +6,7 @@ const FRESH_MS = 1000;
 /** From this age on (since their call began), a page that finds the counts starts their refresh, so that under steady traffic they are renewed before they expire. */
 const REFRESH_AHEAD_MS = 500;
 /** How long a page waits for counts when none may be shown: about what a person does not notice. */
-export const COUNTS_WAIT_MS = 200;
+const COUNTS_WAIT_MS = 200;
 
 interface Counted {
   stats: Stats;
