@@ -12,7 +12,7 @@ import postgres from 'postgres';
 import { createTestDatabase } from '@task-manager/kit/testing';
 import { listTasks } from '@task-manager/backend-api/dist/tasks/queries.js';
 import { parseListQuery } from '@task-manager/backend-api/dist/tasks/validate.js';
-import { SERVICES, load, postgresPids, startService, withCpuPerRequest } from './lib.mjs';
+import { SERVICES, load, migrateUp, postgresPids, startService, withCpuPerRequest } from './lib.mjs';
 
 const PACKAGE_DIR = new URL('backend-api/', SERVICES);
 
@@ -101,7 +101,7 @@ export async function pgbenchCeiling(url, seconds, log) {
  */
 export async function benchBackend({ adminUrl, seconds, log }) {
   const database = await createTestDatabase(adminUrl);
-  execFileSync(process.execPath, ['dist/migrations/migrate.js', 'up'], { cwd: PACKAGE_DIR, env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'warn' } });
+  migrateUp(database.url);
   const ids = await seed(database.url, 10_000, log);
   const backend = await startService(PACKAGE_DIR, { DATABASE_URL: database.url });
   try {

@@ -1,6 +1,6 @@
 /**
  * What every part of `npm run bench` shares: starting a service as its image does, the load
- * generator (autocannon at 32 connections) and the CPU each tier spends per request.
+ * generator (autocannon, at 32 connections unless told) and the CPU each tier spends per request.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -59,6 +59,11 @@ export async function startService(packageDir, env) {
   };
 }
 
+/** Applies the backend's migrations to a database, through the migration CLI (docs/contracts.md). */
+export function migrateUp(databaseUrl) {
+  execFileSync(process.execPath, ['dist/migrations/migrate.js', 'up'], { cwd: new URL('backend-api/', SERVICES), env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' } });
+}
+
 /** A process's fields after its name in /proc/<pid>/stat (state, ppid, ...), or undefined once it is gone. */
 function statFields(pid) {
   try {
@@ -112,7 +117,7 @@ export async function withCpuPerRequest(groups, work) {
 
 export function load(name, options, log) {
   return new Promise((resolve, reject) => {
-    log(`load: ${name} (${CONNECTIONS} connections, ${options.duration}s)`);
+    log(`load: ${name} (${options.connections ?? CONNECTIONS} connections, ${options.duration}s)`);
     autocannon({ connections: CONNECTIONS, ...options }, (error, result) => {
       if (error) return reject(error);
       const failed = result.errors + result.timeouts + result.non2xx;

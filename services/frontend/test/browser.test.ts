@@ -4,7 +4,7 @@ import path from 'node:path';
 import axe from 'axe-core';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, SCREENSHOTS, createTasks, startStack, type Stack } from './support.js';
+import { CHROMIUM, SCREENSHOTS, SlowLink, createTasks, startStack, type Stack } from './support.js';
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
@@ -200,8 +200,9 @@ describe('with JavaScript (htmx)', () => {
     for (const title of ['Buy apples', 'Buy pears']) await row(title).locator('input.select').check();
     await page.click('#bulk button[value=done]');
     await expect.poll(() => page.locator('#messages').innerText()).toContain('Marked 2 tasks done.');
-    expect(await row('Buy apples').getAttribute('class')).toContain('status-done');
-    expect(await row('Buy pears').getAttribute('class')).toContain('status-done');
+    // htmx keeps a swapped row's old attributes until it settles (20 ms), so its class is polled.
+    await expect.poll(() => row('Buy apples').getAttribute('class')).toContain('status-done');
+    await expect.poll(() => row('Buy pears').getAttribute('class')).toContain('status-done');
   });
 
   it('deletes a task after confirming', async () => {
@@ -268,6 +269,33 @@ describe('with JavaScript (htmx)', () => {
 
   it('broke no Content-Security-Policy rule on the way', () => {
     expect(cspViolations).toEqual([]);
+  });
+});
+
+describe('with counts slower than a page (a backend counting many tasks)', () => {
+  let slow: Stack;
+  let link: SlowLink;
+  beforeAll(async () => {
+    link = await SlowLink.start((req) => (req.url === '/api/stats' ? 1500 : 0));
+    slow = await startStack({ backendUrl: link.url });
+    link.target = slow.backend.url;
+  });
+  afterAll(async () => {
+    await slow?.close();
+    await link?.close();
+  });
+
+  it('shows the page without them, then fills them in, and again after a change', async () => {
+    const tab = await browser();
+    const started = Date.now();
+    await tab.goto(`${slow.url}/`);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(await tab.locator('#task-list').count()).toBe(1);
+    await expect.poll(() => tab.locator('#counts').innerText()).toContain('All 0');
+    await tab.fill('#new-title', 'Counted later');
+    await tab.click('#new-task button[type=submit]');
+    await expect.poll(() => tab.locator('#task-rows > li.task').count()).toBe(1);
+    await expect.poll(() => tab.locator('#counts').innerText()).toContain('All 1');
   });
 });
 

@@ -1,7 +1,5 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { UiClient, createTasks, startStack, type Stack } from './support.js';
+import { SlowLink, UiClient, createTasks, startStack, type Stack } from './support.js';
 
 /**
  * The frontend reaches the real backend over a slow link: every list answer is held back for
@@ -10,30 +8,17 @@ import { UiClient, createTasks, startStack, type Stack } from './support.js';
  * for after that change must not be answered from.
  */
 const LIST_DELAY_MS = 100;
-let target = '';
-const slowLink = http.createServer((req, res) => {
-  const upstream = http.request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
-    const forward = () => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    };
-    if (req.method === 'GET' && req.url?.startsWith('/api/tasks?')) setTimeout(forward, LIST_DELAY_MS);
-    else forward();
-  });
-  upstream.on('error', () => res.destroy());
-  req.pipe(upstream);
-});
 
+let slowLink: SlowLink;
 let stack: Stack;
 beforeAll(async () => {
-  await new Promise<void>((resolve) => slowLink.listen(0, '127.0.0.1', resolve));
-  stack = await startStack({ backendUrl: `http://127.0.0.1:${(slowLink.address() as AddressInfo).port}` });
-  target = stack.backend.url;
+  slowLink = await SlowLink.start((req) => (req.method === 'GET' && req.url?.startsWith('/api/tasks?') ? LIST_DELAY_MS : 0));
+  stack = await startStack({ backendUrl: slowLink.url });
+  slowLink.target = stack.backend.url;
 });
 afterAll(async () => {
   await stack?.close();
-  slowLink.closeAllConnections();
-  await new Promise((resolve) => slowLink.close(resolve));
+  await slowLink?.close();
 });
 
 const listCalls = async () => {

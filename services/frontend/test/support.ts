@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -72,6 +73,47 @@ export class BackendProcess {
     child.kill('SIGTERM');
     await Promise.race([exited, sleep(10_000)]);
     if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
+
+/**
+ * A link in front of the real backend that holds back the answers `delayMs` picks (0 for
+ * none) after the backend sent them: a slow network, or a backend slow at one call.
+ */
+export class SlowLink {
+  /** Where the link leads: set once the backend it stands in front of has started. */
+  target = '';
+  private readonly server: http.Server;
+
+  private constructor(delayMs: (req: http.IncomingMessage, res: http.ServerResponse) => number) {
+    this.server = http.createServer((req, res) => {
+      const delay = delayMs(req, res);
+      const upstream = http.request(`${this.target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+        const forward = () => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        };
+        if (delay > 0) setTimeout(forward, delay);
+        else forward();
+      });
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    });
+  }
+
+  static async start(delayMs: (req: http.IncomingMessage, res: http.ServerResponse) => number): Promise<SlowLink> {
+    const link = new SlowLink(delayMs);
+    await new Promise<void>((resolve) => link.server.listen(0, '127.0.0.1', resolve));
+    return link;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
   }
 }
 

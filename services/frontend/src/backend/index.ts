@@ -30,8 +30,14 @@ export class BackendClient {
     return this.lists.get(query, requestId);
   }
 
-  stats(requestId?: string): Promise<BackendResponse<Stats>> {
+  /** The header counts if they are at hand or come quickly; undefined means the page goes without and asks `freshStats` later. */
+  stats(requestId?: string): Promise<Stats | undefined> {
     return this.sharedStats.get(requestId);
+  }
+
+  /** The header counts, waiting for the refresh they need (or undefined if it failed). */
+  freshStats(requestId?: string): Promise<Stats | undefined> {
+    return this.sharedStats.fresh(requestId);
   }
 
   getTask(id: string, requestId?: string): Promise<BackendResponse<Task>> {

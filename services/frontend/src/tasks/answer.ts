@@ -10,6 +10,8 @@ export interface Fragment {
   view?: string;
   context?: Context;
   stats?: Stats;
+  /** No counts were at hand: the place for them is swapped in empty, to be filled from /counts. */
+  countsLater?: true;
   flash?: Flash;
   headers?: Record<string, string>;
 }
@@ -52,10 +54,10 @@ export async function answer(req: Request, res: Response, { status = 200, fragme
 }
 
 async function sendFragment(res: Response, status: number, fragment: Fragment): Promise<void> {
-  const { view, context, stats, flash } = fragment;
+  const { view, context, stats, countsLater, flash } = fragment;
   const parts = await Promise.all([
     view ? renderToString(res, view, { ...context, today: today() }) : '',
-    stats ? renderToString(res, 'tasks/counts.njk', { stats, countsOob: true }) : '',
+    stats || countsLater ? renderToString(res, 'tasks/counts.njk', { stats, countsLater, countsOob: true }) : '',
     flash ? renderToString(res, 'messages.njk', { flash, messagesOob: true }) : '',
   ]);
   res

@@ -56,15 +56,15 @@ const editPage = (task: TaskRef, form: FormState): FullPage => ({ view: 'tasks/e
 export function taskRoutes(backend: BackendClient): Router {
   const router = Router();
 
-  async function statsOrNothing(req: Request): Promise<Stats | undefined> {
-    // The counts are an extra: without them the page still shows.
-    const response = await backend.stats(req.id).catch(() => undefined);
-    return response?.status === 200 ? (response.body as Stats) : undefined;
+  /** The header counts, or an empty place htmx fills from /counts: they are an extra that never holds a page up. */
+  async function counts(req: Request): Promise<{ stats?: Stats; countsLater?: true }> {
+    const stats = await backend.stats(req.id);
+    return stats ? { stats } : { countsLater: true };
   }
 
   /** A fragment with the header counts swapped out-of-band, for answers to changes. */
   async function withCounts(req: Request, fragment: Fragment): Promise<Fragment> {
-    return { ...fragment, stats: await statsOrNothing(req) };
+    return { ...fragment, ...(await counts(req)) };
   }
 
   /** Everything the list needs: a page of tasks, or why there is none. */
@@ -83,8 +83,8 @@ export function taskRoutes(backend: BackendClient): Router {
   /** The list page: the new-task form beside the filters and the list, each the partial htmx swaps. */
   async function listPage(req: Request, options: { status?: number; form?: FormState; filters?: Filters } = {}): Promise<FullPage> {
     const filters = options.filters ?? filtersFrom(req.query as Body);
-    const [{ status, list }, stats] = await Promise.all([loadList(req, filters, field(req.query as Body, 'cursor')), statsOrNothing(req)]);
-    const context = { ...list, stats, form: options.form ?? emptyForm(), flash: req.session.takeFlash() };
+    const [{ status, list }, header] = await Promise.all([loadList(req, filters, field(req.query as Body, 'cursor')), counts(req)]);
+    const context = { ...list, ...header, form: options.form ?? emptyForm(), flash: req.session.takeFlash() };
     return { status: options.status ?? status, view: 'tasks/page.njk', context };
   }
 
@@ -108,6 +108,15 @@ export function taskRoutes(backend: BackendClient): Router {
         return req.get('x-refresh-counts') === 'true' ? withCounts(req, fragment) : fragment;
       },
       page: () => listPage(req),
+    });
+  });
+
+  // What the empty place for the counts asks for; they may keep it waiting, the page it is on did not.
+  router.get('/counts', (req, res) => {
+    res.vary('HX-Request');
+    return answer(req, res, {
+      fragment: async () => ({ view: 'tasks/counts.njk', context: { stats: await backend.freshStats(req.id) } }),
+      page: () => ({ redirect: '/' }),
     });
   });
 
