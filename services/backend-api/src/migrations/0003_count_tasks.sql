@@ -23,12 +23,15 @@ create table task_open_due_counts (
 -- A write adds to the counts of its connection's slot: connections of a pool seldom share one,
 -- and the readers' sum is the same whichever slot a change went to.
 create function task_count_slot() returns smallint language sql stable as $$ select (pg_backend_pid() % 16)::smallint $$;
---
--- Lock order: every write takes its task_counts rows first and its task_open_due_counts rows
--- after, each in key order, so two writes sharing a slot queue rather than deadlock.
+
+-- Lock order: a write takes its task_counts rows first and its task_open_due_counts rows after,
+-- each in key order, so two writes sharing a slot queue rather than deadlock. Creates count row
+-- by row, which is that order for the one task a statement the API inserts; a statement inserting
+-- many rows takes them in its rows' order and could deadlock with a write on the same slot
+-- (PostgreSQL would then abort one of the two).
 
 -- Creates, one row at a time: two indexed upserts, the cheapest form (0.02-0.04 ms a row where
--- the statement-level form below costs 0.1 ms), and a create takes one row of each table only.
+-- the statement-level form below costs 0.1 ms).
 create function count_task_insert() returns trigger language plpgsql as $$
 declare
   writer_slot constant smallint := task_count_slot();
