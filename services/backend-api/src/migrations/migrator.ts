@@ -71,8 +71,9 @@ async function withMigrationLock<T>(sql: Sql, logger: Logger, work: () => Promis
   }
 }
 
-export async function migrateUp(sql: Sql, logger: Logger): Promise<string[]> {
-  return withMigrationLock(sql, logger, async () => (await createUmzug(sql, logger).up()).map((m) => m.name));
+/** Applies what is pending, or only up to and including the migration named `to`. */
+export async function migrateUp(sql: Sql, logger: Logger, to?: string): Promise<string[]> {
+  return withMigrationLock(sql, logger, async () => (await createUmzug(sql, logger).up(to ? { to } : {})).map((m) => m.name));
 }
 
 export async function migrateDown(sql: Sql, logger: Logger): Promise<string[]> {

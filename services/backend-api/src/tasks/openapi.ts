@@ -141,7 +141,11 @@ export const openApiDocument = {
       },
     },
     '/api/stats': {
-      get: { operationId: 'taskStats', responses: { 200: { description: 'Counts', content: json('Stats') } } },
+      get: {
+        operationId: 'taskStats',
+        description: 'Counts of every task by status and by priority, exact as of the last committed write; overdue counts the tasks not done whose dueDate is before today in UTC.',
+        responses: { 200: { description: 'Counts', content: json('Stats') } },
+      },
     },
     '/livez': { get: { operationId: 'livez', responses: { 200: { description: 'The process answers' } } } },
     '/readyz': {

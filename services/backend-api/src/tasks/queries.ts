@@ -250,16 +250,25 @@ export function bulkWrite(db: Database, ids: string[], patch: TaskPatch | undefi
   ) as Promise<BulkResult>;
 }
 
-/** One count per status and per priority, in the contract's order, from a single scan of the table. */
-export async function taskStats(db: Database): Promise<Stats> {
+/**
+ * One count per status and per priority, in the contract's order, summed from the counts the
+ * triggers of migration 0003 keep (a few rows per status and priority, and per open due date)
+ * rather than from the tasks: one statement, so every count reads the same committed state.
+ * Overdue means not done and due before today, today being the session's current_date (UTC,
+ * see db.ts); `today` replaces it, so that a test can move the day.
+ */
+export async function taskStats(db: Database, today?: string): Promise<Stats> {
   const [row] = await db.run('tasks.stats', (sql) => {
     const counts = [
-      ...STATUSES.map((status) => sql`count(*) filter (where status = ${status}::task_status)::int`),
-      ...PRIORITIES.map((priority) => sql`count(*) filter (where priority = ${priority}::task_priority)::int`),
+      ...STATUSES.map((status) => sql`coalesce(sum(tasks) filter (where status = ${status}::task_status), 0)::int`),
+      ...PRIORITIES.map((priority) => sql`coalesce(sum(tasks) filter (where priority = ${priority}::task_priority), 0)::int`),
     ].reduce((list, count) => sql`${list}, ${count}`);
     return sql`
-      select count(*)::int, count(*) filter (where due_date < current_date and status <> 'done')::int, ${counts}
-      from tasks`.values();
+      select coalesce(sum(tasks), 0)::int,
+             (select coalesce(sum(tasks), 0)::int from task_open_due_counts
+              where due_date < coalesce(${today ?? null}::date, current_date)),
+             ${counts}
+      from task_counts`.values();
   });
   const [total, overdue, ...counts] = row as unknown as number[];
   const byStatus = Object.fromEntries(STATUSES.map((status, i) => [status, counts[i]!])) as Stats['byStatus'];

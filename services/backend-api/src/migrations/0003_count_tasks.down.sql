@@ -1,0 +1,11 @@
+drop trigger if exists tasks_count_inserts on tasks;
+drop trigger if exists tasks_count_updates on tasks;
+drop trigger if exists tasks_count_deletes on tasks;
+drop trigger if exists tasks_count_truncates on tasks;
+drop function if exists count_task_changes();
+drop function if exists count_task_insert();
+drop function if exists apply_task_count_changes(task_count_change[]);
+drop type if exists task_count_change;
+drop function if exists task_count_slot();
+drop table if exists task_open_due_counts;
+drop table if exists task_counts;
