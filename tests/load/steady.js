@@ -4,6 +4,7 @@
 //   BASE_URL=http://10.213.0.1:30080 RATE=20 DURATION=60s k6 run tests/load/steady.js
 import { mixed, summary, TREND_STATS } from './lib.js';
 
+/** @type {import('k6/options').Options} */
 export const options = {
   summaryTrendStats: TREND_STATS,
   scenarios: {
