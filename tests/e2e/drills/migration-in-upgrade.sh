@@ -66,7 +66,7 @@ check "migration 0003 not applied before the upgrade" test "$(psql_q "select cou
 mapfile -t old_pods < <(pods_of backend-api)
 poll_old_pods "${old_pods[@]}" >"$DRILL_TMP/old-ready.log" &
 poller=$!
-under_load migration 50s helm upgrade "$RELEASE" "$CHART" -n "$NS" --reuse-values --wait --timeout 5m \
+under_load migration 50s "helm upgrade" helm upgrade "$RELEASE" "$CHART" -n "$NS" --reuse-values --wait --timeout 5m \
   --set backend-api.image.tag="$tag"
 kill "$poller" 2>/dev/null; wait "$poller" 2>/dev/null
 applied=$(psql_q "select count(*) from schema_migrations where name = '$migration'")

@@ -26,7 +26,7 @@ digest0=$(tasks_digest) pass0=$(secret_password)
 echo "    rolling back to revision $rev_before (tag $old_tag, BACKEND_TIMEOUT_MS=$old_timeout); before: $digest0"
 old_pods=$(pods_of backend-api; pods_of frontend)
 
-under_load rollback 50s helm rollback "$RELEASE" "$rev_before" -n "$NS" --wait --timeout 5m
+under_load rollback 50s "helm rollback" helm rollback "$RELEASE" "$rev_before" -n "$NS" --wait --timeout 5m
 new_pods=$(pods_of backend-api; pods_of frontend)
 none_left() { ! grep -qxF -f <(echo "$old_pods") <<<"$new_pods"; }
 check "rollback replaced every backend and frontend pod" none_left

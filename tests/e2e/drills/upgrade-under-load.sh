@@ -23,7 +23,7 @@ echo "    before: $digest0, BACKEND_TIMEOUT_MS=$timeout0"
 import_second_tag || drill_abort "import the second tag"
 old_pods=$(pods_of backend-api; pods_of frontend)
 
-under_load upgrade 50s upgrade_to_second_tag
+under_load upgrade 50s "helm upgrade" upgrade_to_second_tag
 new_pods=$(pods_of backend-api; pods_of frontend)
 none_left() { ! grep -qxF -f <(echo "$old_pods") <<<"$new_pods"; }
 check "every backend and frontend pod replaced (rolled)" none_left

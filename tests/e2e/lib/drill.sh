@@ -17,7 +17,7 @@
 # release_ready [--set K=V...] (deployed, with those values). Assertions (return 0/1, for `check`):
 # all_pods_ready, pvc_bound, serves_task_list, api_create TITLE, api_lists TITLE, page_lists TITLE,
 # wait_ready_all [SECONDS]. Load (tests/load/vegeta.mjs): load_start NAME PROFILE DURATION,
-# load_wait NAME, under_load NAME DURATION CMD... . Reading the release: kc, psql_q, pods_of,
+# load_wait NAME, under_load NAME DURATION WHAT CMD... . Reading the release: kc, psql_q, pods_of,
 # ready_pods_of, secret_password, tasks_digest, helm_rev, pod_port, service_port, tcp_from, show_state.
 # shellcheck disable=SC2034  # NS, RELEASE, ... are read by the drills that source this file
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -249,19 +249,20 @@ load_wait() {
   fi
   [[ $rc == 0 && -s $DRILL_TMP/$name.json ]] && [[ $(jq -r '.failed' "$DRILL_TMP/$name.json") == 0 ]]
 }
-# under_load NAME DURATION CMD...: CMD (a helm upgrade/rollback --wait) while steady traffic runs
-# for DURATION; three checks: CMD succeeded, it ended before the traffic did, no request failed.
+# under_load NAME DURATION WHAT CMD...: CMD (WHAT: a helm upgrade or rollback --wait) while steady
+# traffic runs for DURATION; three checks: CMD succeeded, it ended before the traffic did, no
+# request failed.
 under_load() {
-  local name=$1 duration=$2 t rc=0 during=0
-  shift 2
+  local name=$1 duration=$2 what=$3 t rc=0 during=0
+  shift 3
   t=$(now)
   load_start "$name" steady "$duration"
   sleep 5
   "$@" >"$DRILL_TMP/$name-action.log" 2>&1 || rc=$?
   load_running && during=1
-  echo "    $name: $1 $2 done after $(($(now) - t))s (traffic still running: $during)"
+  echo "    $name: $what done after $(($(now) - t))s (traffic still running: $during)"
   ((rc == 0)) || tail -n 20 "$DRILL_TMP/$name-action.log" | sed 's/^/    | /'
-  check "$name: $1 $2 --wait succeeded" test "$rc" == 0
+  check "$name: $what --wait succeeded" test "$rc" == 0
   check "$name: it finished while the traffic was still running" test "$during" == 1
   check "$name under load: no request failed" load_wait "$name"
   timing "$name under load" $(($(now) - t))
