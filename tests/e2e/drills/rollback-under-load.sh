@@ -24,12 +24,10 @@ marker="e2e rollback marker $(date +%s)"
 api_create "$marker" >/dev/null || drill_abort "create the marker task"
 digest0=$(tasks_digest) pass0=$(secret_password)
 echo "    rolling back to revision $rev_before (tag $old_tag, BACKEND_TIMEOUT_MS=$old_timeout); before: $digest0"
-old_pods=$(pods_of backend-api; pods_of frontend)
+old_pods=$(app_pods)
 
 under_load rollback 50s "helm rollback" helm rollback "$RELEASE" "$rev_before" -n "$NS" --wait --timeout 5m
-new_pods=$(pods_of backend-api; pods_of frontend)
-none_left() { ! grep -qxF -f <(echo "$old_pods") <<<"$new_pods"; }
-check "rollback replaced every backend and frontend pod" none_left
+check "rollback replaced every backend and frontend pod" none_left "$old_pods"
 check "rollback: backend and frontend back on $old_tag" every_app_pod_on "$old_tag"
 check "rollback: config value back (BACKEND_TIMEOUT_MS=$old_timeout)" test "$(backend_timeout_ms)" == "$old_timeout"
 digest1=$(tasks_digest) pass1=$(secret_password)

@@ -21,12 +21,10 @@ api_create "$marker" >/dev/null || drill_abort "create the marker task"
 digest0=$(tasks_digest) pass0=$(secret_password) timeout0=$(backend_timeout_ms)
 echo "    before: $digest0, BACKEND_TIMEOUT_MS=$timeout0"
 import_second_tag || drill_abort "import the second tag"
-old_pods=$(pods_of backend-api; pods_of frontend)
+old_pods=$(app_pods)
 
 under_load upgrade 50s "helm upgrade" upgrade_to_second_tag
-new_pods=$(pods_of backend-api; pods_of frontend)
-none_left() { ! grep -qxF -f <(echo "$old_pods") <<<"$new_pods"; }
-check "every backend and frontend pod replaced (rolled)" none_left
+check "every backend and frontend pod replaced (rolled)" none_left "$old_pods"
 check "backend and frontend run the new tag $(second_tag)" every_app_pod_on "$(second_tag)"
 check "the config value changed (BACKEND_TIMEOUT_MS=$((timeout0 + 1000)))" test "$(backend_timeout_ms)" == $((timeout0 + 1000))
 digest1=$(tasks_digest) pass1=$(secret_password)

@@ -18,7 +18,7 @@
 # all_pods_ready, pvc_bound, serves_task_list, api_create TITLE, api_lists TITLE, page_lists TITLE,
 # wait_ready_all [SECONDS]. Load (tests/load/vegeta.mjs): load_start NAME PROFILE DURATION,
 # load_wait NAME, under_load NAME DURATION WHAT CMD... . Reading the release: kc, psql_q, pods_of,
-# ready_pods_of, secret_password, tasks_digest, helm_rev, pod_port, service_port, tcp_from, show_state.
+# ready_pods_of, app_pods, none_left, secret_password, tasks_digest, helm_rev, pod_port, service_port, tcp_from, show_state.
 # shellcheck disable=SC2034  # NS, RELEASE, ... are read by the drills that source this file
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -110,6 +110,9 @@ secret_password() { kc get secret "$RELEASE-db" -o jsonpath='{.data.password}'; 
 # The load generator's tasks (titles "load ...") are left out: traffic cut by a drill may leave one behind.
 tasks_digest() { psql_q "select count(*) || ' tasks, md5 ' || md5(coalesce(string_agg(id::text || title || status || version, ',' order by id), '')) from tasks where title not like 'load %'"; }
 helm_rev() { helm history "$RELEASE" -n "$NS" --max 1 -o json | jq -r '.[-1].revision'; }
+app_pods() { pods_of backend-api; pods_of frontend; }
+# none_left PODS: not one of PODS (app_pods from before) is among the app pods now.
+none_left() { ! grep -qxF -f <(echo "$1") <(app_pods); }
 # The image tags the release's frontend and backend pods run, one per line.
 app_image_tags() {
   kc get pods -l "app.kubernetes.io/instance=$RELEASE" -o jsonpath='{range .items[*]}{.spec.containers[0].image}{"\n"}{end}' |
