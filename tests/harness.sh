@@ -113,11 +113,13 @@ fail() {
 }
 
 # The command runs in this shell (not a pipeline's subshell), so what it records stays recorded.
+# The braces make this shell (not the command's own process) open the tee, so that it can wait
+# for the tee to print the last line before the outcome.
 check() {
   local name=$1 t0 rc=0
   shift
   t0=$(now)
-  "$@" > >(tee -a "$_H_OUT") 2>&1 || rc=$?
+  { "$@"; } > >(tee -a "$_H_OUT") 2>&1 || rc=$?
   wait $! 2>/dev/null
   _h_outcome "$name" "$rc" "$t0"
 }
@@ -152,7 +154,7 @@ tally() {
   shift
   t0=$(now)
   log=$(mktemp "${TMPDIR:-/tmp}/harness-tally.XXXXXX")
-  "$@" > >(tee "$log") 2>&1 || rc=$?
+  { "$@"; } > >(tee "$log") 2>&1 || rc=$?
   wait $! 2>/dev/null
   cat "$log" >>"$_H_OUT"
   line=$(sed -nE 's/^[A-Za-z0-9_.-]+: ([0-9]+) passed, ([0-9]+) failed.*$/\1 \2/p' "$log" | tail -n 1)
