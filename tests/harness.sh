@@ -112,16 +112,26 @@ fail() {
   echo "FAIL $*"
 }
 
-# The command runs in this shell (not a pipeline's subshell), so what it records stays recorded.
-# The braces make this shell (not the command's own process) open the tee, so that it can wait
-# for the tee to print the last line before the outcome.
+# The command runs in this shell (not a pipeline's subshell), so what it records stays recorded;
+# its output goes through a tee that is waited for, so the outcome line comes after the last of it.
 check() {
-  local name=$1 t0 rc=0
+  local name=$1 t0 rc=0 fd tee_pid
   shift
   t0=$(now)
-  { "$@"; } > >(tee -a "$_H_OUT") 2>&1 || rc=$?
-  wait $! 2>/dev/null
+  exec {fd}> >(tee -a "$_H_OUT")
+  tee_pid=$!
+  _h_into "$fd" "$@" || rc=$?
+  exec {fd}>&-
+  wait "$tee_pid"
   _h_outcome "$name" "$rc" "$t0"
+}
+
+# _h_into FD CMD...: CMD with its stdout and stderr on FD, and FD itself closed for it, so that a
+# process CMD leaves running (a controller it starts) does not keep the tee waiting.
+_h_into() {
+  local fd=$1
+  shift
+  "$@" >&"$fd" 2>&1 {fd}>&-
 }
 
 check_quiet() {
@@ -150,12 +160,15 @@ add_counts() {
 }
 
 tally() {
-  local name=$1 t0 rc=0 log p f line
+  local name=$1 t0 rc=0 log p f line fd tee_pid
   shift
   t0=$(now)
   log=$(mktemp "${TMPDIR:-/tmp}/harness-tally.XXXXXX")
-  { "$@"; } > >(tee "$log") 2>&1 || rc=$?
-  wait $! 2>/dev/null
+  exec {fd}> >(tee "$log")
+  tee_pid=$!
+  _h_into "$fd" "$@" || rc=$?
+  exec {fd}>&-
+  wait "$tee_pid"
   cat "$log" >>"$_H_OUT"
   line=$(sed -nE 's/^[A-Za-z0-9_.-]+: ([0-9]+) passed, ([0-9]+) failed.*$/\1 \2/p' "$log" | tail -n 1)
   read -r p f <<<"${line:-0 0}"
