@@ -42,7 +42,7 @@ harness_begin() {
   _H_STEP=""
   _H_STEP_LOGS=()
   _H_STEP_T0=0
-  _H_OUT=$(mktemp "${TMPDIR:-/tmp}/harness-$1.XXXXXX")
+  _H_OUT=""
   _H_PID=$BASHPID
   # errtrace: a command failing inside a function (a step's work) reaches the trap too.
   set -E
@@ -56,6 +56,11 @@ _h_on_error() {
   local rc=$?
   [[ $- == *e* && -n $_H_STEP && $BASHPID == "$_H_PID" ]] || return 0
   _h_step_failed "$rc"
+}
+
+# The file of every check's output, made at the first check (a script of steps only never needs one).
+_h_ensure_out() {
+  [[ -n $_H_OUT ]] || _H_OUT=$(mktemp "${TMPDIR:-/tmp}/harness-$_H_LABEL.XXXXXX")
 }
 
 _h_step_failed() {
@@ -95,7 +100,7 @@ run_step() {
   fi
   if ((rc != 0)); then
     _h_step_failed "$rc"
-    rm -f "$_H_OUT"
+    [[ -z $_H_OUT ]] || rm -f "$_H_OUT"
     exit "$rc"
   fi
   step_done
@@ -118,6 +123,7 @@ check() {
   local name=$1 t0 rc=0 fd tee_pid
   shift
   t0=$(now)
+  _h_ensure_out
   exec {fd}> >(tee -a "$_H_OUT")
   tee_pid=$!
   _h_into "$fd" "$@" || rc=$?
@@ -138,6 +144,7 @@ check_quiet() {
   local name=$1 t0 rc=0 log
   shift
   t0=$(now)
+  _h_ensure_out
   log=$(mktemp "${TMPDIR:-/tmp}/harness-check.XXXXXX")
   "$@" >"$log" 2>&1 || rc=$?
   cat "$log" >>"$_H_OUT"
@@ -163,6 +170,7 @@ tally() {
   local name=$1 t0 rc=0 log p f line fd tee_pid
   shift
   t0=$(now)
+  _h_ensure_out
   log=$(mktemp "${TMPDIR:-/tmp}/harness-tally.XXXXXX")
   exec {fd}> >(tee "$log")
   tee_pid=$!
@@ -191,7 +199,8 @@ figure() {
   echo "    figure: $*"
 }
 
-harness_output() { echo "$_H_OUT"; }
+# Called as $(harness_output), in a subshell: it names the file, never makes one (no check yet: /dev/null).
+harness_output() { echo "${_H_OUT:-/dev/null}"; }
 harness_failed() { echo "$_H_FAILED"; }
 
 harness_end() {
@@ -209,7 +218,7 @@ harness_end() {
   if ((${#_H_FAILURES[@]})); then
     echo "==> $_H_LABEL: failed: $(printf '%s; ' "${_H_FAILURES[@]}" | sed 's/; $//')" >&2
   fi
-  rm -f "$_H_OUT"
+  [[ -z $_H_OUT ]] || rm -f "$_H_OUT"
   echo "$_H_LABEL: $passed passed, $failed failed"
   ((_H_FAILED == 0))
 }
