@@ -2,7 +2,10 @@
 import http from 'k6/http';
 import { check } from 'k6';
 
-/** Every failed request leaves one line on stderr (k6's console.warn): what failed, and how. */
+/**
+ * Every failed request leaves one line on stderr (k6's console.warn): what failed, and how.
+ * @param {import('k6/http').Response} res
+ */
 function logFailure(res) {
   if (res.status >= 200 && res.status < 400) return;
   const body = (res.body || '').toString().slice(0, 160).replace(/\s+/g, ' ');
@@ -21,7 +24,7 @@ export const TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)
 export function page() {
   const res = http.get(`${BASE_URL}/`, { tags: { name: 'GET /' } });
   logFailure(res);
-  check(res, { 'GET / is 200': (r) => r.status === 200, 'GET / is the task list': (r) => /<html/i.test(r.body || '') });
+  check(res, { 'GET / is 200': (r) => r.status === 200, 'GET / is the task list': (r) => /<html/i.test(String(r.body || '')) });
   return res;
 }
 
@@ -32,7 +35,10 @@ export function list() {
   return res;
 }
 
-/** Create, read, update and delete one task: 4 requests, each checked. */
+/**
+ * Create, read, update and delete one task: 4 requests, each checked.
+ * @param {string} label the start of the task's title
+ */
 export function crud(label) {
   const title = `${label} ${__VU}-${__ITER}-${Date.now()}`;
   const created = http.post(`${BASE_URL}/api/tasks`, JSON.stringify({ title, priority: 'medium', tags: ['k6'] }),
@@ -52,7 +58,10 @@ export function crud(label) {
   check(deleted, { 'delete is 204': (r) => r.status === 204 });
 }
 
-/** One user step: mostly reads, some writes (the mix of the steady and load scenarios). */
+/**
+ * One user step: mostly reads, some writes (the mix of the steady and load scenarios).
+ * @param {string} label the start of the titles of the tasks it writes
+ */
 export function mixed(label) {
   const x = Math.random();
   if (x < 0.4) list();
@@ -60,13 +69,21 @@ export function mixed(label) {
   else crud(label);
 }
 
+/**
+ * A metric of k6's end-of-test summary, as handleSummary receives it.
+ * @typedef {{ values: Record<string, number>, thresholds?: Record<string, { ok: boolean }> }} Metric
+ */
+
+/** @param {number | undefined} v */
 function ms(v) {
   return v === undefined ? 'n/a' : `${v.toFixed(1)} ms`;
 }
 
 /**
  * handleSummary: one line `k6 <name>: requests N, failed F, p95 .., p99 .., thresholds ok|FAILED`
- * on stdout, and the whole summary as JSON in SUMMARY_FILE when set (the e2e drills read it).
+ * on stdout, and the whole summary as JSON in SUMMARY_FILE when set.
+ * @param {string} name
+ * @returns {(data: { metrics: Record<string, Metric> }) => Record<string, string>}
  */
 export function summary(name) {
   return (data) => {
@@ -81,6 +98,7 @@ export function summary(name) {
     const line = `k6 ${name}: requests ${reqs}, failed ${failed}, checks ${checks.passes} ok / ${checks.fails} failed, ` +
       `p95 ${ms(d['p(95)'])}, p99 ${ms(d['p(99)'])}, max ${ms(d.max)}, dropped iterations ${dropped}, ` +
       `thresholds ${crossed.length ? `FAILED (${crossed.join(', ')})` : 'ok'}\n`;
+    /** @type {Record<string, string>} */
     const out = { stdout: line };
     if (__ENV.SUMMARY_FILE) {
       out[__ENV.SUMMARY_FILE] = JSON.stringify({ name, requests: reqs, failed, checks, dropped,

@@ -8,6 +8,7 @@ import { page, list, crud, mixed, summary, TREND_STATS } from './lib.js';
 
 const SCALE = Number(__ENV.SCALE || 1);
 
+/** @type {import('k6/options').Options} */
 export const options = {
   summaryTrendStats: TREND_STATS,
   scenarios: {

@@ -3,6 +3,7 @@
 import { sleep } from 'k6';
 import { page, list, crud, summary, TREND_STATS } from './lib.js';
 
+/** @type {import('k6/options').Options} */
 export const options = {
   summaryTrendStats: TREND_STATS,
   scenarios: {

@@ -1,9 +1,10 @@
-// Steady traffic for the zero-downtime drills: a constant arrival rate of user steps (reads and
-// create/read/update/delete) for DURATION, while something happens to the pods. Any failed
-// request fails the run.
+// Steady traffic (the k6 counterpart of `npm run load -- URL`): a constant arrival rate of user
+// steps (reads and create/read/update/delete) for DURATION, while something happens to the pods.
+// Any failed request fails the run.
 //   BASE_URL=http://10.213.0.1:30080 RATE=20 DURATION=60s k6 run tests/load/steady.js
 import { mixed, summary, TREND_STATS } from './lib.js';
 
+/** @type {import('k6/options').Options} */
 export const options = {
   summaryTrendStats: TREND_STATS,
   scenarios: {

@@ -9,6 +9,7 @@ import { page, mixed, summary, TREND_STATS } from './lib.js';
 
 const PEAK = Number(__ENV.STRESS_PEAK || 100);
 
+/** @type {import('k6/options').Options} */
 export const options = {
   summaryTrendStats: TREND_STATS,
   scenarios: {

@@ -1,4 +1,4 @@
-# Shared settings and helpers of tests/e2e/cluster-up, cluster-down and run (sourced).
+# Shared settings and helpers of tests/e2e/cluster-up, cluster-down, run and the drills (sourced).
 # shellcheck shell=bash disable=SC2034  # settings used by the scripts that source this file
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO_ROOT=$(cd "$E2E_DIR/../.." && pwd)
@@ -32,23 +32,8 @@ export PATH=$BIN:$PATH
 DOCKER=docker
 [[ -x /usr/bin/docker ]] && DOCKER=/usr/bin/docker
 
-now() { date +%s; }
-# step NAME LOG... : announce a step; on failure the ERR trap names it and shows the logs' tails.
-CUR_STEP=""
-CUR_LOGS=()
-CUR_T0=0
-step() { CUR_STEP=$1; shift; CUR_LOGS=("$@"); CUR_T0=$(now); echo "==> $CUR_STEP"; }
-step_done() { echo "    ok: $CUR_STEP ($(( $(now) - CUR_T0 ))s)"; }
-on_step_error() {
-  local rc=$?
-  echo "!!! FAILED step: ${CUR_STEP:-?} (exit $rc)" >&2
-  local l
-  for l in "${CUR_LOGS[@]}"; do
-    [[ -f $l ]] || continue
-    echo "--- last lines of $l" >&2
-    tail -n 40 "$l" >&2
-  done
-}
+# Steps, checks, timings and the closing line (now, step, check, ...): tests/harness.sh.
+. "$REPO_ROOT/tests/harness.sh"
 
 # wait_for SECONDS DESCRIPTION CMD...: polls CMD every second.
 wait_for() {
