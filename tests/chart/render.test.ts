@@ -319,7 +319,11 @@ describe("HPA + PDB + NetworkPolicy + Ingress + ServiceMonitor on", () => {
       expect(svc.metadata.labels?.["app.kubernetes.io/component"]).toBe("metrics");
     }
     const rule = find(objs, "PrometheusRule", "task-manager");
-    expect(rule.spec.groups[0].rules.map((r: { alert: string }) => r.alert)).toEqual(["TaskManagerFrontendDown", "TaskManagerBackendApiDown", "TaskManagerBackendErrorRate"]);
+    const perComponent = (c: string) => ["Down", "NotReady", "ErrorBudgetBurn", "ErrorBudgetBurnSlow", "LatencyBudgetBurn", "LatencyBudgetBurnSlow"].map((a) => `TaskManager${c}${a}`);
+    expect(rule.spec.groups[0].rules.map((r: { alert: string }) => r.alert)).toEqual([
+      ...perComponent("Frontend"), ...perComponent("BackendApi"),
+      "TaskManagerDatabaseUnreachable", "TaskManagerDatabasePoolSaturated", "TaskManagerMigrationsBehind", "TaskManagerPodRestarting", "TaskManagerVolumeFillingUp",
+    ]);
     const dash = find(objs, "ConfigMap", "task-manager-dashboard");
     expect(dash.metadata.labels?.grafana_dashboard).toBe("1");
     expect(JSON.parse(dash.data["task-manager.json"]).title).toBe("Task Manager");

@@ -2,6 +2,7 @@ import type { Metrics } from '@task-manager/kit';
 import postgres from 'postgres';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Config } from './config.js';
+import { missingMigrations } from './migrations/files.js';
 
 export type Sql = postgres.Sql;
 /** Either the pool or a transaction: what a statement that may run inside a transaction takes. */
@@ -56,6 +57,25 @@ export function createDatabase(config: Config, metrics?: Metrics): Database {
   });
   const inFlight = new Gauge({ name: 'db_pool_queries_in_flight', help: 'Queries waiting for or holding a pool connection.', registers });
   new Gauge({ name: 'db_pool_max_connections', help: 'The pool size (DB_POOL_SIZE).', registers }).set(config.poolSize);
+  // Both asked at scrape time: they must tell the truth while no request arrives at all.
+  new Gauge({
+    name: 'db_up',
+    help: 'Whether the database answers a query from this pod: 1 yes, 0 no.',
+    registers,
+    async collect() {
+      this.set(await sql`select 1`.then(() => 1, () => 0));
+    },
+  });
+  new Gauge({
+    name: 'db_migrations_pending',
+    help: 'Migrations this build knows that the database has not applied (absent while the database is unreachable).',
+    registers,
+    async collect() {
+      this.reset();
+      const missing = await missingMigrations(sql).catch(() => undefined);
+      if (missing) this.set(missing.length);
+    },
+  });
 
   return {
     sql,

@@ -25,10 +25,11 @@ export class BackendProcess {
   private constructor(
     readonly databaseUrl: string,
     readonly port: number,
+    readonly metricsPort: number,
   ) {}
 
   static async start(databaseUrl: string): Promise<BackendProcess> {
-    const backend = new BackendProcess(databaseUrl, await freePort());
+    const backend = new BackendProcess(databaseUrl, await freePort(), await freePort());
     await backend.resume();
     return backend;
   }
@@ -44,7 +45,7 @@ export class BackendProcess {
         PATH: process.env.PATH,
         DATABASE_URL: this.databaseUrl,
         PORT: String(this.port),
-        METRICS_PORT: String(await freePort()),
+        METRICS_PORT: String(this.metricsPort),
         LOG_LEVEL: 'warn',
         MIGRATE_ON_START: 'true',
       },

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { RequestHandler } from 'express';
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { routeTemplate } from './request-context.js';
 
 /** Seconds, from 1 ms to 5 s: the bounds of every duration histogram in both services. */
@@ -24,6 +24,22 @@ export class Metrics {
       labelNames: ['method', 'route', 'status_code'],
       buckets: DURATION_BUCKETS,
       registers: [this.registry],
+    });
+  }
+
+  /**
+   * `readiness_ready`: 1 while the service's readiness check passes, 0 while it fails or the
+   * process drains. Checked at scrape time, because Prometheus still scrapes a pod that its
+   * Service has dropped as not ready: a pod stuck not ready is seen, not just missing.
+   */
+  trackReadiness(report: () => Promise<{ ready: boolean }>): void {
+    new Gauge({
+      name: 'readiness_ready',
+      help: 'Whether the readiness check (/readyz) passes: 1 ready, 0 not ready.',
+      registers: [this.registry],
+      async collect() {
+        this.set((await report()).ready ? 1 : 0);
+      },
     });
   }
 

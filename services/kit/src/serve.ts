@@ -60,6 +60,7 @@ export async function serve(options: ServeOptions): Promise<{ server: http.Serve
   }
   // Longer than the usual load balancer idle timeout, so the proxy, not us, closes idle keep-alive sockets.
   server.keepAliveTimeout = 65_000;
+  metrics.trackReadiness(() => health.report());
   const metricsServer = await metrics.listen(metricsPort);
   logger.info({ port, metricsPort }, 'listening');
   installGracefulShutdown({

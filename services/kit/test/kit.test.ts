@@ -65,6 +65,18 @@ describe('app plumbing', () => {
     expect((await fetch(`${base}/livez`)).status).toBe(200);
   });
 
+  it('exports readiness as a gauge, checked afresh at each scrape', async () => {
+    const { health, metrics, setReady } = await serve(() => {});
+    metrics.trackReadiness(() => health.report());
+    const ready = async () => (await metrics.registry.getSingleMetric('readiness_ready')!.get()).values[0]?.value;
+    expect(await ready()).toBe(1);
+    setReady(false);
+    expect(await ready()).toBe(0);
+    setReady(true);
+    health.startDraining();
+    expect(await ready()).toBe(0);
+  });
+
   it('asks clients to drop keep-alive connections once draining starts', async () => {
     const { base, health } = await serve((app) => {
       app.get('/work', (_req, res) => {
