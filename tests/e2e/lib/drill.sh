@@ -166,8 +166,16 @@ api_create() { # api_create TITLE: POST through NodePort, 201
   echo "    POST $NODEPORT_URL/api/tasks -> $code $(head -c 200 "$DRILL_TMP/post")"
   [[ $code == 201 ]]
 }
-api_lists() { curl -fsS --max-time 10 "$NODEPORT_URL/api/tasks?limit=200&q=$(jq -rn --arg q "$1" '$q|@uri')" | grep -qF "$1"; }
-page_lists() { curl -fsS --max-time 10 "$NODEPORT_URL/" | grep -qF "$1"; }
+# The body is read whole before grep: `curl | grep -q` fails under pipefail whenever grep stops
+# at an early match while curl still writes (curl: (23) Failed writing body).
+api_lists() {
+  local body
+  body=$(curl -fsS --max-time 10 "$NODEPORT_URL/api/tasks?limit=200&q=$(jq -rn --arg q "$1" '$q|@uri')") && grep -qF "$1" <<<"$body"
+}
+page_lists() {
+  local body
+  body=$(curl -fsS --max-time 10 "$NODEPORT_URL/") && grep -qF "$1" <<<"$body"
+}
 
 # ------------------------------------------------------------------ the release
 release_absent() {
