@@ -9,6 +9,7 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
+import { PRIORITIES, STATUSES } from '@task-manager/contract';
 import { createTestDatabase } from '@task-manager/kit/testing';
 import { listTasks } from '@task-manager/backend-api/dist/tasks/queries.js';
 import { parseListQuery } from '@task-manager/backend-api/dist/tasks/validate.js';
@@ -23,8 +24,8 @@ export async function seed(url, count, log) {
       insert into tasks (title, description, status, priority, due_date, tags, created_at, updated_at)
       select 'Task ' || n || ' ' || md5(n::text),
              repeat('Some words about task ' || n || '. ', 1 + n % 6),
-             (array['todo','in_progress','done'])[1 + n % 3]::task_status,
-             (array['low','medium','high'])[1 + n % 3]::task_priority,
+             (${STATUSES}::task_status[])[1 + n % ${STATUSES.length}],
+             (${PRIORITIES}::task_priority[])[1 + n % ${PRIORITIES.length}],
              case when n % 4 = 0 then null else current_date + (n % 90 - 30) end,
              case n % 5 when 0 then '{}' when 1 then '{ops}' when 2 then '{ops,urgent}' when 3 then '{design}' else '{home,errand}' end::text[],
              now() - make_interval(secs => n), now() - make_interval(secs => n)
