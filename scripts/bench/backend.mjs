@@ -16,6 +16,8 @@ import { parseListQuery } from '@task-manager/backend-api/dist/tasks/validate.js
 import { SERVICES, load, migrateUp, postgresPids, startService, withCpuPerRequest } from './lib.mjs';
 
 const PACKAGE_DIR = new URL('backend-api/', SERVICES);
+/** The admin the benchmarked backend creates at start (ADMIN_EMAIL/ADMIN_PASSWORD) and the bench signs in as. */
+export const BENCH_ADMIN = { email: 'bench@example.test', password: 'the password of the bench admin' };
 
 export async function seed(url, count, log) {
   const sql = postgres(url, { onnotice: () => {} });
@@ -51,7 +53,8 @@ async function listStatement(url) {
   };
   const sql = postgres(url, { onnotice: () => {}, debug });
   try {
-    await listTasks({ run: (_name, run) => run(sql) }, parseListQuery({ limit: '50' }));
+    // The caller's id enters the statement only with assignee=me or createdBy=me.
+    await listTasks({ run: (_name, run) => run(sql) }, parseListQuery({ limit: '50' }, '00000000-0000-4000-8000-000000000000'));
   } finally {
     await sql.end();
   }
@@ -104,18 +107,23 @@ export async function benchBackend({ adminUrl, seconds, log }) {
   const database = await createTestDatabase(adminUrl);
   migrateUp(database.url);
   const ids = await seed(database.url, 10_000, log);
-  const backend = await startService(PACKAGE_DIR, { DATABASE_URL: database.url });
+  const backend = await startService(PACKAGE_DIR, { DATABASE_URL: database.url, ADMIN_EMAIL: BENCH_ADMIN.email, ADMIN_PASSWORD: BENCH_ADMIN.password });
   try {
+    // Every request is authenticated as a script's would be: a token from POST /api/login, as a Bearer header.
+    const signedIn = await fetch(`${backend.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_ADMIN) });
+    if (signedIn.status !== 200) throw new Error(`the bench cannot sign in: ${signedIn.status} ${await signedIn.text()}`);
+    const { token } = await signedIn.json();
+    const auth = { authorization: `Bearer ${token}` };
     let next = 0;
     const results = [];
-    results.push(await load('warm-up', { url: `${backend.url}/api/tasks?limit=50`, duration: 2 }, () => {}));
+    results.push(await load('warm-up', { url: `${backend.url}/api/tasks?limit=50`, headers: auth, duration: 2 }, () => {}));
     results.pop();
     const tiers = { backend: () => [backend.pid], postgresql: await postgresPids(database.url) };
-    results.push(await withCpuPerRequest(tiers, () => load('backend: list limit=50', { url: `${backend.url}/api/tasks?limit=50`, duration: seconds }, log)));
+    results.push(await withCpuPerRequest(tiers, () => load('backend: list limit=50', { url: `${backend.url}/api/tasks?limit=50`, headers: auth, duration: seconds }, log)));
     results.push(
       await load(
         'backend: get by id',
-        { url: backend.url, duration: seconds, requests: [{ setupRequest: (request) => ({ ...request, path: `/api/tasks/${ids[next++ % ids.length]}` }) }] },
+        { url: backend.url, headers: auth, duration: seconds, requests: [{ setupRequest: (request) => ({ ...request, path: `/api/tasks/${ids[next++ % ids.length]}` }) }] },
         log,
       ),
     );
@@ -126,7 +134,7 @@ export async function benchBackend({ adminUrl, seconds, log }) {
           url: `${backend.url}/api/tasks`,
           duration: seconds,
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { ...auth, 'content-type': 'application/json' },
           body: JSON.stringify({ title: 'Benchmark task', description: 'Created under load', priority: 'high', tags: ['bench'] }),
         },
         log,
@@ -134,7 +142,7 @@ export async function benchBackend({ adminUrl, seconds, log }) {
     );
     const peakRssMb = backend.peakRssMb();
     const ceiling = await pgbenchCeiling(database.url, seconds, log);
-    return { results, ceiling, peakRssMb, backend, tiers };
+    return { results, ceiling, peakRssMb, backend, tiers, token };
   } catch (error) {
     await backend.stop();
     throw error;
