@@ -1,5 +1,3 @@
-import { Type } from '@sinclair/typebox';
-
 /**
  * What JavaScript's String.prototype.trim removes, spelled out as code points: `\s` means
  * another set in each regex dialect (Python's, which the contract fuzzer uses, differs), and a
@@ -32,19 +30,6 @@ export function textPattern(rule: TextRule): string {
   const edge = `[^${forbidden(rule)}${SPACE}]`;
   const body = `${edge}(?:${any}{0,${rule.max - 2}}${edge})?`;
   return `^[${SPACE}]*${rule.min === 1 ? body : `(?:${body})?`}[${SPACE}]*$`;
-}
-
-const rules = new Map<string, TextRule>();
-
-/** The rule whose pattern this is, so that a validator can say which part of it a value broke. */
-export function textRuleOf(pattern: string): TextRule | undefined {
-  return rules.get(pattern);
-}
-
-export function text(rule: TextRule, description: string) {
-  const pattern = textPattern(rule);
-  rules.set(pattern, rule);
-  return Type.String({ pattern, ...(rule.trim ? {} : { maxLength: rule.max }), description });
 }
 
 /** Why a value breaks its rule, in the words the API's 422 details (and so the frontend's form) use. */
