@@ -1,14 +1,16 @@
-// After tsc: the schemas' module becomes its exports as plain JSON, so that no service loads
-// TypeBox at run time (it costs the backend about 15 MB of memory and its start-up time). Its
-// declarations stay as tsc wrote them: the TypeScript types keep TypeBox's static types.
+// After tsc: every compiled module that imports TypeBox becomes its data exports as JSON, so that
+// no service loads TypeBox at run time (it cost the backend about 15 MB of memory). Their
+// declarations stay as tsc wrote them: the TypeScript types keep TypeBox's static types. A
+// function such a module exports (a schema builder, such as text()) exists at build time only:
+// it is left out, and a module that imports one at run time fails to load, loudly.
 // dist/schemas.json holds every export that is a schema, by name, for whatever compiles or
-// serves them (the backend's validators, its OpenAPI document).
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+// serves them (the backend's validators).
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Kind } from '@sinclair/typebox';
 
 const dist = new URL('../dist/', import.meta.url);
-const built = new URL('schemas/', dist);
-const exports = await import(new URL('index.js', built).href);
+const USES_TYPEBOX = /\bfrom\s*["']@sinclair\/typebox(?:\/[^"']*)?["']/;
 
 /** Throws unless `value` survives JSON unchanged (symbol keys aside: they are TypeBox's own marks). */
 function assertData(value, where) {
@@ -19,18 +21,34 @@ function assertData(value, where) {
     for (const [key, item] of Object.entries(value)) assertData(item, `${where}.${key}`);
     return;
   }
-  throw new Error(`${where} is not plain data (${typeof value}): the schemas' module may export only what JSON can hold`);
+  throw new Error(`${where} is not plain data (${typeof value}): a module built with TypeBox may export only data and build-time functions`);
 }
 
-const lines = ['// Written by scripts/emit-schemas.mjs from the TypeBox sources in src/schemas/: plain data only.'];
+const modules = readdirSync(dist, { recursive: true })
+  .filter((file) => file.endsWith('.js') && USES_TYPEBOX.test(readFileSync(new URL(file, dist), 'utf8')))
+  .sort();
+// Everything is evaluated before anything is written: a builder may fill a table (TEXT_RULES) as the other modules run.
+await import(new URL('index.js', dist).href);
 const schemas = {};
-for (const [name, value] of Object.entries(exports)) {
-  assertData(value, name);
-  lines.push(`export const ${name} = ${JSON.stringify(value)};`);
-  if (typeof value === 'object' && value !== null && Kind in value) schemas[name] = value;
+const written = [];
+for (const file of modules) {
+  const exports = await import(new URL(file, dist).href);
+  const lines = [`// Written by scripts/emit-schemas.mjs from the TypeBox source of this module: its data, as JSON.`];
+  for (const [name, value] of Object.entries(exports)) {
+    if (typeof value === 'function') continue;
+    assertData(value, `${file}: ${name}`);
+    lines.push(`export const ${name} = ${JSON.stringify(value)};`);
+    if (typeof value === 'object' && value !== null && Kind in value) {
+      if (name in schemas && JSON.stringify(schemas[name]) !== JSON.stringify(value)) throw new Error(`two different schemas are exported as ${name}`);
+      schemas[name] = value;
+    }
+  }
+  written.push([file, `${lines.join('\n')}\n`]);
 }
-
-// The other compiled modules of src/schemas/ are TypeBox code that nothing may import any more.
-for (const file of readdirSync(built)) if (file.endsWith('.js') || file.endsWith('.js.map')) rmSync(new URL(file, built));
-writeFileSync(new URL('index.js', built), `${lines.join('\n')}\n`);
+for (const [file, text] of written) {
+  writeFileSync(new URL(file, dist), text);
+  rmSync(new URL(`${file}.map`, dist), { force: true });
+}
 writeFileSync(new URL('schemas.json', dist), `${JSON.stringify(schemas, null, 2)}\n`);
+// The runtime entry must load as it now is: no module may need what was left out.
+execFileSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(new URL('index.js', dist).href)})`], { stdio: 'inherit' });

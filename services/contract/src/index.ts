@@ -1,11 +1,13 @@
 import type { TSchema } from '@sinclair/typebox';
-import type * as schemas from './schemas/index.js';
 
 export * from './lists.js';
 export { isCalendarDay } from './day.js';
-export { textProblem, type TextRule } from './text.js';
-export { textRuleOf } from './text-rule-of.js';
-export * from './schemas/index.js';
+export { textProblem, textRuleOf, type TextRule } from './text-rule.js';
+export { TEXT_RULES } from './text.js';
+export * from './task.js';
+export * from './query.js';
+export * from './problem.js';
 
+type Exports = typeof import('./index.js');
 /** The name of every schema this package exports: the keys of `@task-manager/contract/schemas.json`. */
-export type SchemaName = { [K in keyof typeof schemas]: (typeof schemas)[K] extends TSchema ? K : never }[keyof typeof schemas];
+export type SchemaName = { [K in keyof Exports]: Exports[K] extends TSchema ? K : never }[keyof Exports];

@@ -1,5 +1,5 @@
 import { Type, type Static, type TOptional } from '@sinclair/typebox';
-import { LIMITS, ORDERS, PRIORITIES, SORT_FIELDS, STATUSES, type Order, type SortField } from '../lists.js';
+import { LIMITS, ORDERS, PRIORITIES, SORT_FIELDS, STATUSES, type Order, type SortField } from './lists.js';
 import { text } from './text.js';
 import { Day, Tag } from './task.js';
 

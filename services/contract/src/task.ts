@@ -1,5 +1,5 @@
 import { Type, type Static, type TOptional, type TSchema } from '@sinclair/typebox';
-import { BULK_ACTIONS, LIMITS, PRIORITIES, STATUSES, type Priority, type Status } from '../lists.js';
+import { BULK_ACTIONS, LIMITS, PRIORITIES, STATUSES, type Priority, type Status } from './lists.js';
 import { text } from './text.js';
 
 const DAY_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
