@@ -4,16 +4,6 @@ import { text } from './text.js';
 
 const DAY_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
 
-/** A calendar day that exists (no 30 February, no year 0): what the `date` format means here. */
-export function isCalendarDay(value: string): boolean {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  if (!match) return false;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  return year >= 1 && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
-}
-
 export const Day = Type.String({ format: 'date', pattern: DAY_PATTERN, description: 'A calendar day, YYYY-MM-DD.' });
 export const TaskId = Type.String({ format: 'uuid' });
 export const Title = text({ max: LIMITS.title, min: 1, trim: true, commas: true }, `Trimmed; 1–${LIMITS.title} characters.`);

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import type { TextRule } from './text-rule.js';
 
 /**
  * What JavaScript's String.prototype.trim removes, spelled out as code points: `\s` means
@@ -6,15 +7,6 @@ import { Type } from '@sinclair/typebox';
  * pattern must mean the same to every reader of the document.
  */
 const SPACE = '\\t\\n\\u000b\\u000c\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
-
-/** A rule for one text value: how long it may be (once trimmed, when `trim`), and what it may not hold. */
-export interface TextRule {
-  max: number;
-  min: 0 | 1;
-  trim: boolean;
-  /** Tags cannot hold commas: the list filter `tag=a,b` separates them with commas. */
-  commas: boolean;
-}
 
 /** PostgreSQL text cannot hold NUL, so no text value may. */
 function forbidden(rule: TextRule): string {
@@ -34,25 +26,11 @@ export function textPattern(rule: TextRule): string {
   return `^[${SPACE}]*${rule.min === 1 ? body : `(?:${body})?`}[${SPACE}]*$`;
 }
 
-const rules = new Map<string, TextRule>();
-
-/** The rule whose pattern this is, so that a validator can say which part of it a value broke. */
-export function textRuleOf(pattern: string): TextRule | undefined {
-  return rules.get(pattern);
-}
+/** Every text rule a schema states, by its pattern: a validator reads it back (textRuleOf) to say which part a value broke. */
+export const TEXT_RULES: Record<string, TextRule> = {};
 
 export function text(rule: TextRule, description: string) {
   const pattern = textPattern(rule);
-  rules.set(pattern, rule);
+  TEXT_RULES[pattern] = rule;
   return Type.String({ pattern, ...(rule.trim ? {} : { maxLength: rule.max }), description });
-}
-
-/** Why a value breaks its rule, in the words the API's 422 details (and so the frontend's form) use. */
-export function textProblem(rule: TextRule, value: string): string {
-  if (value.includes('\u0000')) return 'must not contain NUL characters';
-  const trimmed = rule.trim ? value.trim() : value;
-  if (!rule.commas && trimmed.includes(',')) return 'must not contain commas';
-  const length = [...trimmed].length;
-  if (length < rule.min) return 'must not be empty';
-  return `must be at most ${rule.max} characters (got ${length})`;
 }

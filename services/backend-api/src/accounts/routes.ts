@@ -1,10 +1,5 @@
 /** Sign-in, sign-out, the caller's own account and tokens, and the admins' user management. */
 import {
-  LoginRequest,
-  PasswordChange,
-  TokenCreate,
-  UserCreate,
-  UserPatch,
   type LoginRequest as Login,
   type PasswordChange as PasswordChangeBody,
   type TokenCreate as TokenCreateBody,
@@ -13,6 +8,7 @@ import {
 } from '@task-manager/contract';
 import { HttpProblem, type Metrics } from '@task-manager/kit';
 import { Router, type Request, type Response } from 'express';
+import validators from '#validators';
 import { Counter } from 'prom-client';
 import type { AuthSettings } from '../config.js';
 import type { Database, Queryable } from '../db.js';
@@ -21,11 +17,11 @@ import { credentialPayload, userPayload, type Credentials, type Principal } from
 import { checkPassword, csrfTokenOf, hashPassword } from './secrets.js';
 
 const UNKNOWN = 'is not a known field';
-const checkLogin = checker<Login>(LoginRequest, UNKNOWN);
-const checkPasswordChange = checker<PasswordChangeBody>(PasswordChange, UNKNOWN);
-const checkUserCreate = checker<UserCreateBody>(UserCreate, UNKNOWN);
-const checkUserPatch = checker<UserPatchBody>(UserPatch, UNKNOWN);
-const checkTokenCreate = checker<TokenCreateBody>(TokenCreate, UNKNOWN);
+const checkLogin = checker<Login>(validators.LoginRequest, UNKNOWN);
+const checkPasswordChange = checker<PasswordChangeBody>(validators.PasswordChange, UNKNOWN);
+const checkUserCreate = checker<UserCreateBody>(validators.UserCreate, UNKNOWN);
+const checkUserPatch = checker<UserPatchBody>(validators.UserPatch, UNKNOWN);
+const checkTokenCreate = checker<TokenCreateBody>(validators.TokenCreate, UNKNOWN);
 
 export const WRONG_CREDENTIALS = 'Wrong email or password.';
 

@@ -1,19 +1,15 @@
 /**
- * The API's input checks, compiled from the contract's JSON Schemas (the very schemas the
- * OpenAPI document serves), so that what the document allows and what the server accepts
- * cannot drift apart. Each schema error becomes one `{ field, detail }` in the 422, worded as
+ * The API's input checks, compiled at build time from the contract's JSON Schemas (the very
+ * schemas the OpenAPI document serves; `#validators`), so that what the document allows and
+ * what the server accepts cannot drift apart. Each schema error becomes one `{ field, detail }` in the 422, worded as
  * the frontend shows it next to the field.
  */
 import {
-  BulkRequest as BulkRequestSchema,
   Email,
   NO_NUL_PATTERN,
   LIMITS,
   LIST_PARAMETERS,
-  ListQuery as ListQuerySchema,
   PRIORITIES,
-  TaskCreate,
-  TaskPatch as TaskPatchSchema,
   isCalendarDay,
   textProblem,
   textRuleOf,
@@ -27,8 +23,8 @@ import {
   type TaskPatch,
 } from '@task-manager/contract';
 import { HttpProblem } from '@task-manager/kit';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import validators from '#validators';
 
 export type { SortField, Order, TaskPatch };
 export type TaskInput = Required<TaskPatch>;
@@ -60,11 +56,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
 }
-
-// verbose: each error carries the schema it broke and the value, which its detail is worded from.
-const ajv = new Ajv2020({ allErrors: true, verbose: true, strictTypes: false });
-(addFormats as unknown as (ajv: Ajv2020, formats: string[]) => void)(ajv, ['uuid', 'date-time']);
-ajv.addFormat('date', isCalendarDay);
 
 type Schema = { [key: string]: unknown };
 
@@ -150,19 +141,18 @@ function unprocessable(errors: FieldError[]): HttpProblem {
   return new HttpProblem(422, 'Unprocessable Content', errors.map((e) => `${e.field} ${e.detail}`).join('; '), { errors });
 }
 
-export function checker<T>(schema: object, unknownField: string): (value: unknown, known?: FieldError[]) => T {
-  const validate: ValidateFunction = ajv.compile(schema);
+export function checker<T>(validate: ValidateFunction, unknownField: string): (value: unknown, known?: FieldError[]) => T {
   return (value, known = []) => {
     if (validate(value) && known.length === 0) return value as T;
     throw unprocessable([...known, ...fieldErrors(validate.errors ?? [], unknownField)]);
   };
 }
 
-const checkCreate = checker<Partial<TaskInput> & { title: string }>(TaskCreate, 'is not a known field');
-const checkPatch = checker<TaskPatch>(TaskPatchSchema, 'is not a known field');
-const checkBulk = checker<{ action: BulkAction; ids: string[]; patch?: TaskPatch }>(BulkRequestSchema, 'is not a known field');
+const checkCreate = checker<Partial<TaskInput> & { title: string }>(validators.TaskCreate, 'is not a known field');
+const checkPatch = checker<TaskPatch>(validators.TaskPatch, 'is not a known field');
+const checkBulk = checker<{ action: BulkAction; ids: string[]; patch?: TaskPatch }>(validators.BulkRequest, 'is not a known field');
 const LIST_PARAMETER_NAMES = Object.keys(LIST_PARAMETERS) as (keyof typeof LIST_PARAMETERS)[];
-const checkListQuery = checker<ListQueryInput>(ListQuerySchema, `is not a known query parameter (known: ${LIST_PARAMETER_NAMES.join(', ')})`);
+const checkListQuery = checker<ListQueryInput>(validators.ListQuery, `is not a known query parameter (known: ${LIST_PARAMETER_NAMES.join(', ')})`);
 
 /** Trimmed, in lower case, each once: tags compare without regard to case or spacing. */
 function normaliseTags(tags: string[]): string[] {
