@@ -33,7 +33,13 @@ if (config.migrateOnStart) {
 }
 
 const credentials = new Credentials(db);
-await credentials.listen();
+// Until the database answers, requests ask it anyway (and get 503s); the cache waits for the subscription.
+const listen = (): Promise<unknown> =>
+  credentials.listen().catch((error: { code?: string; message?: string }) => {
+    logger.warn({ code: error.code ?? error.message }, 'cannot listen for revocations yet; retrying');
+    setTimeout(() => void listen(), 1000).unref();
+  });
+void listen();
 if (config.admin) await bootstrapAdmin(db, config.admin, logger);
 
 const health = new Health(databaseReadiness(db));
