@@ -66,9 +66,9 @@ export function accountRoutes(backend: BackendClient): Router {
   });
 
   async function usersPage(req: Request, res: Response, status: number, extra: Record<string, unknown> = {}) {
-    // The directory is open to every role; only admins manage it, so others are refused here as the backend would refuse their changes.
-    if (req.session.user?.role !== 'admin') throw new NotAllowed('only admins manage users.');
     const people = ((await backend.users(req.viewer)).body as UserList).items;
+    // The directory is open to every role (the call above checks the session); only admins manage it.
+    if (req.session.user?.role !== 'admin') throw new NotAllowed('only admins manage users.');
     res.status(status).render('account/users.njk', { people, values: {}, flash: req.session.takeFlash(), ...extra });
   }
 

@@ -164,16 +164,10 @@ export async function createUser(stack: Pick<Stack, 'backend' | 'fetch'>, role: 
   return { ...account, id: ((await response.json()) as { id: string }).id };
 }
 
-/** A fresh database, the real backend on it, and the real frontend app in this process. */
-export async function startStack(options: { backendUrl?: string; timeoutMs?: number } = {}): Promise<Stack> {
-  const database = await createTestDatabase(inject('pgAdminUrl'));
-  const backend = await BackendProcess.start(database.url);
+/** The real frontend app in this process, in front of `backendUrl`. */
+export async function startFrontend(backendUrl: string, options: { timeoutMs?: number } = {}): Promise<{ url: string; metrics: Metrics; close(): Promise<void> }> {
   const metrics = new Metrics('frontend');
-  const client = new BackendClient({
-    baseUrl: new URL(options.backendUrl ?? backend.url),
-    timeoutMs: options.timeoutMs ?? 2000,
-    registry: metrics.registry,
-  });
+  const client = new BackendClient({ baseUrl: new URL(backendUrl), timeoutMs: options.timeoutMs ?? 2000, registry: metrics.registry });
   const app = await createApp({
     backend: client,
     sessionSecret: SESSION_SECRET,
@@ -184,17 +178,31 @@ export async function startStack(options: { backendUrl?: string; timeoutMs?: num
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
-  const token = await apiToken(backend.url);
   return {
     url: `http://127.0.0.1:${port}`,
-    backend,
     metrics,
-    token,
-    fetch: withToken(token),
     async close() {
       await new Promise((resolve) => server.close(resolve));
       server.closeAllConnections();
       await client.close();
+    },
+  };
+}
+
+/** A fresh database, the real backend on it, and the real frontend app in this process. */
+export async function startStack(options: { backendUrl?: string; timeoutMs?: number } = {}): Promise<Stack> {
+  const database = await createTestDatabase(inject('pgAdminUrl'));
+  const backend = await BackendProcess.start(database.url);
+  const frontend = await startFrontend(options.backendUrl ?? backend.url, options);
+  const token = await apiToken(backend.url);
+  return {
+    url: frontend.url,
+    backend,
+    metrics: frontend.metrics,
+    token,
+    fetch: withToken(token),
+    async close() {
+      await frontend.close();
       await backend.stop();
       await database.drop();
     },
@@ -246,6 +254,20 @@ export class UiClient {
     return answer;
   }
 
+  /** The same browser (its cookies) speaking to another frontend replica. */
+  on(baseUrl: string): UiClient {
+    const twin = new UiClient(baseUrl, this.account);
+    twin.signedIn = this.signedIn;
+    twin.csrf = this.csrf;
+    for (const [name, value] of this.cookies) twin.cookies.set(name, value);
+    return twin;
+  }
+
+  /** The Cookie header this client sends. */
+  get cookieHeader(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
   /** The backend session token this client holds, if any. */
   get sessionToken(): string | undefined {
     return this.cookies.get('tm_sid');
@@ -272,7 +294,7 @@ export class UiClient {
 
   private async request(method: string, path: string, body: URLSearchParams | undefined, headers: Record<string, string>) {
     if (this.account && !this.signedIn) await this.signIn();
-    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const cookie = this.cookieHeader;
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
       body,
