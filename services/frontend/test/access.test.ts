@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, UiClient, createTasks, createUser, startFrontend, startStack, type Account, type Stack } from './support.js';
+import { ADMIN, SlowLink, UiClient, createTasks, createUser, startFrontend, startStack, type Account, type Stack } from './support.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -247,6 +247,32 @@ describe('cross-site', () => {
     expect((await write({ 'x-csrf-token': ui.csrf })).status).toBe(201);
     expect((await fetch(`${stack.url}/api/tasks`)).status).toBe(401);
     expect((await fetch(`${stack.url}/api/tasks`, { headers: { cookie } })).status).toBe(200);
+  });
+});
+
+describe('the client address', () => {
+  it('is the one the frontend trusts, never the one a client claims, on sign-in and through /api', async () => {
+    const seen: string[] = [];
+    const link = await SlowLink.start((req) => {
+      if (req.url?.startsWith('/api/')) seen.push(String(req.headers['x-forwarded-for']));
+      return 0;
+    });
+    link.target = stack.backend.url;
+    // A frontend that trusts no proxy on this machine, so the test's claims are a client's own.
+    const front = await startFrontend(link.url, { trustProxy: '192.0.2.1' });
+    try {
+      const claim = { 'x-forwarded-for': '203.0.113.9' };
+      expect((await fetch(`${front.url}/api/tasks`, { headers: { authorization: `Bearer ${stack.token}`, ...claim } })).status).toBe(200);
+      const ui = new UiClient(front.url, null);
+      const form = await ui.get('/login');
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
+      expect((await ui.post('/login', { _csrf: csrf, ...ADMIN }, claim)).status).toBe(303);
+      expect(seen.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(seen)).toEqual(new Set(['127.0.0.1']));
+    } finally {
+      await front.close();
+      await link.close();
+    }
   });
 });
 

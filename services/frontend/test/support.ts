@@ -165,12 +165,13 @@ export async function createUser(stack: Pick<Stack, 'backend' | 'fetch'>, role: 
 }
 
 /** The real frontend app in this process, in front of `backendUrl`. */
-export async function startFrontend(backendUrl: string, options: { timeoutMs?: number } = {}): Promise<{ url: string; metrics: Metrics; close(): Promise<void> }> {
+export async function startFrontend(backendUrl: string, options: { timeoutMs?: number; trustProxy?: string } = {}): Promise<{ url: string; metrics: Metrics; close(): Promise<void> }> {
   const metrics = new Metrics('frontend');
   const client = new BackendClient({ baseUrl: new URL(backendUrl), timeoutMs: options.timeoutMs ?? 2000, registry: metrics.registry });
   const app = await createApp({
     backend: client,
     sessionSecret: SESSION_SECRET,
+    trustProxy: options.trustProxy,
     logger: createLogger('frontend-test', 'silent'),
     metrics,
     health: new Health(async () => ({ ready: true, checks: {} })),
@@ -193,7 +194,7 @@ export async function startFrontend(backendUrl: string, options: { timeoutMs?: n
 export async function startStack(options: { backendUrl?: string; timeoutMs?: number } = {}): Promise<Stack> {
   const database = await createTestDatabase(inject('pgAdminUrl'));
   const backend = await BackendProcess.start(database.url);
-  const frontend = await startFrontend(options.backendUrl ?? backend.url, options);
+  const frontend = await startFrontend(options.backendUrl ?? backend.url, { timeoutMs: options.timeoutMs });
   const token = await apiToken(backend.url);
   return {
     url: frontend.url,
