@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { BackendClient, BackendResponse, ProblemBody, TokenCreated, TokenList, User, UserList } from './backend/index.js';
 import { NotAllowed } from './backend/index.js';
+import { remember } from './auth.js';
 import { field, type Body } from './tasks/forms.js';
 
 /** A refusal as one sentence: the backend's detail, or each field's complaint. */
@@ -22,11 +23,7 @@ export function accountRoutes(backend: BackendClient): Router {
     const me = (await backend.me(req.viewer)).body as User;
     // Until a temporary password is replaced the backend refuses the tokens, so the page shows the password form alone.
     const tokens = me.mustChangePassword ? undefined : ((await backend.tokens(req.viewer)).body as TokenList).items;
-    const { id, displayName, role } = me;
-    if (req.session.user?.role !== role || req.session.user.displayName !== displayName) req.session.signIn(req.session.csrfToken, { id, displayName, role });
-    res.locals.user = req.session.user;
-    res.locals.canWrite = role !== 'viewer';
-    res.locals.isAdmin = role === 'admin';
+    remember(req, me);
     res.status(status).render('account/page.njk', { me, tokens, flash: req.session.takeFlash(), ...extra });
   }
 

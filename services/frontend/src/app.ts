@@ -4,7 +4,7 @@ import { createServiceApp, type Health, type Logger, type Metrics } from '@task-
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express';
 import { accountRoutes } from './account.js';
 import { Assets } from './assets.js';
-import { accessErrors, requireSignIn, signInRoutes } from './auth.js';
+import { accessErrors, requireSignIn, roleLocals, signInRoutes } from './auth.js';
 import type { BackendClient } from './backend/index.js';
 import { DEFAULT_TRUST_PROXY, type CookieSecure } from './config.js';
 import { requireCsrf, sessions } from './session.js';
@@ -46,10 +46,7 @@ export async function createApp(deps: AppDeps): Promise<Express> {
   app.use(sessions(deps.sessionSecret, cookieSecure));
   app.use((req, res, next) => {
     res.locals.csrfToken = req.session.csrfToken;
-    const user = req.session.user;
-    res.locals.user = user;
-    res.locals.canWrite = user !== undefined && user.role !== 'viewer';
-    res.locals.isAdmin = user?.role === 'admin';
+    Object.assign(res.locals, roleLocals(req.session.user));
     next();
   });
   app.use(requireSignIn());
@@ -58,7 +55,7 @@ export async function createApp(deps: AppDeps): Promise<Express> {
   app.use(accountRoutes(backend));
   app.use(taskRoutes(backend));
   app.use((req, res) => sendError(req, res, 404, `There is no page at ${req.path}.`));
-  app.use(accessErrors(cookieSecure));
+  app.use(accessErrors(backend, cookieSecure));
   app.use(errorPage());
   return app;
 }

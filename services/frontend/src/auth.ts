@@ -1,8 +1,8 @@
-import { SESSION_COOKIE, type SessionResult } from '@task-manager/contract';
+import { SESSION_COOKIE, type SessionResult, type User } from '@task-manager/contract';
 import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { BackendUnavailable, NotAllowed, NotSignedIn, type BackendClient, type Viewer } from './backend/index.js';
 import type { CookieSecure } from './config.js';
-import { cookieOptions, readCookie } from './session.js';
+import { cookieOptions, readCookie, type SignedInUser } from './session.js';
 import { isHtmx, sendError } from './tasks/answer.js';
 import { field, sameSitePath, type Body } from './tasks/forms.js';
 
@@ -48,9 +48,13 @@ export function requireSignIn(): RequestHandler {
   };
 }
 
-/** The backend's refusals as the UI shows them: signed out → sign in; must change password → that page; a role → 403. */
-export function accessErrors(secure: CookieSecure): ErrorRequestHandler {
-  return (error: unknown, req, res, next) => {
+/**
+ * The backend's refusals as the UI shows them: signed out → sign in; must change password →
+ * that page; a role → 403, after taking the role the backend holds now into the session (an
+ * admin may have changed it), so the next page shows only what it allows.
+ */
+export function accessErrors(backend: BackendClient, secure: CookieSecure): ErrorRequestHandler {
+  return async (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
     if (error instanceof NotSignedIn) {
       res.clearCookie(SESSION_COOKIE, cookieOptions(req, secure));
@@ -58,10 +62,27 @@ export function accessErrors(secure: CookieSecure): ErrorRequestHandler {
     }
     if (error instanceof NotAllowed) {
       if (error.mustChangePassword) return sendTo(req, res, PASSWORD_PAGE);
+      await rememberRole(backend, req).catch((failure: unknown) => req.log.warn({ err: failure }, 'could not read the role after a 403'));
       return void sendError(req, res, 403, `You are not allowed to do that: ${error.detail}`);
     }
     next(error);
   };
+}
+
+async function rememberRole(backend: BackendClient, req: Request): Promise<void> {
+  remember(req, (await backend.me(req.viewer)).body as User);
+}
+
+/** Who the backend says the viewer is now, into the session and this answer's nav. */
+export function remember(req: Request, me: User): void {
+  const { id, displayName, role } = me;
+  if (req.session.user?.role !== role || req.session.user.displayName !== displayName) req.session.signIn(req.session.csrfToken, { id, displayName, role });
+  Object.assign(req.res!.locals, roleLocals(req.session.user));
+}
+
+/** What the views know of the viewer: who, and what to show them. */
+export function roleLocals(user: SignedInUser | undefined): { user?: SignedInUser; canWrite: boolean; isAdmin: boolean } {
+  return { user, canWrite: user !== undefined && user.role !== 'viewer', isAdmin: user?.role === 'admin' };
 }
 
 /** Sign-in and sign-out. */

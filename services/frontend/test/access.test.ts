@@ -204,6 +204,18 @@ describe('what each role is shown', () => {
     expect((await member.get('/users')).status).toBe(403);
   });
 
+  it('a member made a viewer keeps no write control once the backend has refused one write', async () => {
+    const account = await createUser(stack, 'member');
+    const ui = await signedIn(account);
+    expect((await ui.get('/')).text).toContain('id="new-task"');
+    const demoted = await stack.fetch(`${stack.backend.url}/api/users/${account.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"role":"viewer"}' });
+    expect(demoted.status).toBe(200);
+    expect((await ui.post('/tasks', { _csrf: ui.csrf, title: 'after the demotion' })).status).toBe(403);
+    const page = await ui.get('/');
+    for (const control of writeControls) expect(page.text).not.toContain(control);
+    expect(page.text).toContain('(Viewer)');
+  });
+
   it('an admin sees everything, and manages users from the users page', async () => {
     const admin = await signedIn(ADMIN);
     const page = await admin.get('/');
