@@ -188,6 +188,12 @@ describe('what each role is shown', () => {
     for (const control of writeControls) expect(page.text).not.toContain(control);
     expect(page.text).not.toContain('href="/users"');
     expect((await viewer.get('/users')).status).toBe(403);
+    const id = /id="task-([0-9a-f-]{36})"/.exec(page.text)![1]!;
+    for (const form of [`/tasks/${id}/edit`, `/tasks/${id}/delete`]) {
+      const refused = await viewer.get(form);
+      expect([form, refused.status]).toEqual([form, 403]);
+      expect(refused.text).toContain('can read tasks but not change them');
+    }
     const before = await digest();
     const refused = await viewer.post('/tasks', { _csrf: viewer.csrf, title: 'by a viewer' });
     expect(refused.status).toBe(403);

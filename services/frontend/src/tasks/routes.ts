@@ -22,6 +22,8 @@ const PAGE_SIZE = '50';
 const UNAVAILABLE = 'The task service is unavailable right now, so nothing was saved. Your input is kept; try again in a moment.';
 const CONFLICT = 'Someone else changed this task while you were editing it. This is the current version; your change was not saved.';
 const NO_SUCH_TASK = 'There is no such task; it may have been deleted.';
+/** The backend refuses a viewer's changes; the forms that would make them are not offered. */
+const READ_ONLY = 'Your role (viewer) can read tasks but not change them.';
 
 const success = (text: string): Flash => ({ kind: 'success', text });
 const editUrl = (id: string) => `/tasks/${encodeURIComponent(id)}/edit`;
@@ -196,6 +198,7 @@ export function taskRoutes(backend: BackendClient): Router {
   router.get('/tasks/:id/edit', async (req, res) => {
     const [task] = await Promise.all([fetchTask(req), withPeople(req)]);
     if (isFailure(task)) return sendError(req, res, task.status, task.text);
+    if (!res.locals.canWrite) return sendError(req, res, 403, READ_ONLY);
     const form: FormState = { values: valuesOf(task), errors: {}, messages: [] };
     return answer(req, res, {
       fragment: () => ({ view: 'tasks/edit.njk', context: { task, form } }),
@@ -217,6 +220,7 @@ export function taskRoutes(backend: BackendClient): Router {
   router.get('/tasks/:id/delete', async (req, res) => {
     const task = await fetchTask(req);
     if (isFailure(task)) return sendError(req, res, task.status, task.text);
+    if (!res.locals.canWrite) return sendError(req, res, 403, READ_ONLY);
     res.render('tasks/delete-page.njk', { task });
   });
 
