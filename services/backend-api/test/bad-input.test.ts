@@ -1,10 +1,11 @@
 import { STATUSES } from '@task-manager/contract';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, scalar, startBackend, type RunningBackend } from './support.js';
+import { call, digest, scalar, startBackend, type RunningBackend } from './support.js';
 
 let backend: RunningBackend;
 let knownId: string;
+let tokenId: string;
 
 beforeAll(async () => {
   backend = await startBackend();
@@ -12,6 +13,7 @@ beforeAll(async () => {
     const reply = await call(backend.baseUrl, 'POST', '/api/tasks', { body: { title: `seed ${i}`, tags: ['seed'] } });
     knownId = reply.body.id;
   }
+  tokenId = (await call(backend.baseUrl, 'POST', '/api/tokens', { body: { name: 'fuzzed' } })).body.id;
 });
 afterAll(() => backend.close());
 
@@ -26,14 +28,17 @@ const anyText = fc.oneof(
   fc.constantFrom('', ' ', '\u0000', '%', "' or 1=1 --", '..', '😀', '-1', '1e999', 'null', 'true', '[]', '{}'),
 );
 const jsonish = fc.oneof(fc.jsonValue({ maxDepth: 3 }), anyText.map((text) => ({ title: text })));
+// Not /api/logout and /api/me/sessions: they take no input, and would end the run's credentials.
 const pathOf = fc.oneof(
   fc.constantFrom('/api/tasks', '/api/tasks/bulk', '/api/stats', '/api/openapi.json', '/readyz', '/livez'),
-  fc.constant('/api/tasks/KNOWN'),
+  fc.constantFrom('/api/login', '/api/sessions', '/api/me', '/api/me/password', '/api/users', '/api/tokens'),
+  fc.constantFrom('/api/tasks/KNOWN', '/api/tasks/KNOWN/activity', '/api/users/USER', '/api/tokens/TOKEN'),
+  anyText.map((segment) => `/api/users/${encodeURIComponent(segment)}`),
   anyText.map((segment) => `/api/tasks/${encodeURIComponent(segment)}`),
   anyText.map((segment) => `/api/${encodeURIComponent(segment)}`),
 );
 const queryOf = fc.dictionary(
-  fc.oneof(fc.constantFrom('status', 'priority', 'tag', 'q', 'dueBefore', 'dueAfter', 'sort', 'order', 'limit', 'cursor'), fc.string({ maxLength: 8 })),
+  fc.oneof(fc.constantFrom('status', 'priority', 'tag', 'q', 'dueBefore', 'dueAfter', 'assignee', 'createdBy', 'sort', 'order', 'limit', 'cursor'), fc.string({ maxLength: 8 })),
   anyText,
   { maxKeys: 4 },
 );
@@ -45,6 +50,7 @@ const requestOf = fc.record({
   contentType: fc.constantFrom('application/json', 'application/json; charset=utf-16', 'text/plain', 'application/problem+json', ''),
   ifMatch: fc.option(fc.oneof(anyText, fc.nat().map((n) => `"${n}"`)), { nil: undefined }),
   idempotencyKey: fc.option(anyText, { nil: undefined }),
+  as: fc.constantFrom('member', 'viewer', 'admin', 'nobody', 'garbage'),
 });
 
 describe('bad input, generated', () => {
@@ -56,9 +62,11 @@ describe('bad input, generated', () => {
         if (request.contentType) headers['content-type'] = request.contentType;
         if (request.ifMatch !== undefined) headers['if-match'] = request.ifMatch.replace(/[^\x20-\x7e]/g, '');
         if (request.idempotencyKey !== undefined) headers['idempotency-key'] = request.idempotencyKey.replace(/[^\x20-\x7e]/g, '');
-        const path = request.path.replace('KNOWN', knownId) + (search ? `?${search}` : '');
+        if (request.as === 'garbage') headers.authorization = `Bearer ${request.idempotencyKey ?? 'x'}`.replace(/[^\x20-\x7e]/g, '');
+        const path = request.path.replace('KNOWN', knownId).replace('USER', backend.accounts.viewer.id).replace('TOKEN', tokenId) + (search ? `?${search}` : '');
         const hasBody = request.body !== undefined && !['GET', 'HEAD'].includes(request.method);
-        const reply = await call(backend.baseUrl, request.method, path, { headers, body: hasBody ? request.body : undefined });
+        const as = request.as === 'garbage' ? undefined : request.as;
+        const reply = await call(backend.baseUrl, request.method, path, { headers, as, body: hasBody ? request.body : undefined });
         expect(reply.status, `${request.method} ${path} -> ${reply.text.slice(0, 300)}`).toBeLessThan(500);
         expect(reply.text).not.toMatch(/\n\s+at [^\n]+:\d+:\d+/);
         if (reply.status >= 400 && request.method !== 'HEAD') {
@@ -101,5 +109,54 @@ describe('bad input, generated', () => {
       { numRuns: 600 },
     );
     expect(await snapshot()).toBe(before);
+  });
+
+  it('invalid users, user changes, tokens, sign-ins and password changes (600 of them) are refused with a 4xx and change nothing', async () => {
+    const before = await digest(backend.db);
+    const shortPassword = fc.string({ maxLength: 11 });
+    const badEmail = fc.oneof(fc.constantFrom('', 'no-at-sign', 'two@@signs', 'a@b@c', ' @x', 'nul\u0000@x'), fc.string({ maxLength: 10 }).filter((text) => !text.includes('@')));
+    const request = fc.oneof(
+      fc.record({ path: fc.constant('/api/users'), method: fc.constant('POST'), body: fc.oneof(
+        fc.record({ email: badEmail, displayName: fc.constant('Ok'), role: fc.constant('member'), password: fc.constant('long enough password') }),
+        fc.record({ email: fc.constant('ok@example.test'), displayName: fc.oneof(fc.constant(''), fc.constant('  '), fc.string({ minLength: 101, maxLength: 120, unit: fc.constantFrom('a', '😀') })), role: fc.constant('member'), password: fc.constant('long enough password') }),
+        fc.record({ email: fc.constant('ok@example.test'), displayName: fc.constant('Ok'), role: anyText.filter((role) => !['viewer', 'member', 'admin'].includes(role)), password: fc.constant('long enough password') }),
+        fc.record({ email: fc.constant('ok@example.test'), displayName: fc.constant('Ok'), role: fc.constant('member'), password: shortPassword }),
+        fc.record({ email: fc.constant('ok@example.test'), displayName: fc.constant('Ok'), role: fc.constant('member') }),
+      ) }),
+      fc.record({ path: fc.constant('/api/users/USER'), method: fc.constant('PATCH'), body: fc.oneof(
+        fc.constant({}),
+        fc.record({ active: fc.oneof(anyText, fc.integer()) }),
+        fc.record({ role: anyText.filter((role) => !['viewer', 'member', 'admin'].includes(role)) }),
+        fc.record({ password: shortPassword }),
+        fc.record({ email: fc.constant('new@example.test') }),
+      ) }),
+      fc.record({ path: fc.constant('/api/tokens'), method: fc.constant('POST'), body: fc.oneof(
+        fc.record({ name: fc.oneof(fc.constant(''), fc.constant('\u0000'), fc.integer()) }),
+        fc.record({ name: fc.constant('ok'), expiresAt: fc.oneof(anyText, fc.constant('2000-01-01T00:00:00Z')) }),
+        fc.record({ name: fc.constant('ok'), scope: fc.jsonValue() }),
+      ) }),
+      fc.record({ path: fc.constantFrom('/api/login', '/api/sessions'), method: fc.constant('POST'), body: fc.oneof(
+        fc.record({ email: fc.constant('member@example.test') }),
+        fc.record({ email: fc.integer(), password: fc.constant('x') }),
+        fc.record({ email: fc.constant('member@example.test'), password: fc.constant('') }),
+        fc.record({ email: fc.constant('nul\u0000@example.test'), password: fc.constant('whatever') }),
+        fc.record({ email: fc.constant('member@example.test'), password: fc.string({ minLength: 1025, maxLength: 1100, unit: fc.constantFrom('a') }) }),
+      ) }),
+      fc.record({ path: fc.constant('/api/me/password'), method: fc.constant('POST'), body: fc.oneof(
+        fc.record({ currentPassword: fc.constant('the member password of the tests'), newPassword: shortPassword }),
+        fc.record({ newPassword: fc.constant('long enough password') }),
+        fc.record({ currentPassword: fc.constant('not the current one'), newPassword: fc.constant('long enough password') }),
+      ) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(request, fc.constantFrom('member' as const, 'admin' as const), async ({ path, method, body }, as) => {
+        const reply = await call(backend.baseUrl, method, path.replace('USER', backend.accounts.viewer.id), { as, body });
+        expect(reply.status, `${method} ${path} ${JSON.stringify(body).slice(0, 200)} -> ${reply.text.slice(0, 300)}`).toBeGreaterThanOrEqual(400);
+        expect(reply.status).toBeLessThan(500);
+        expect(reply.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      }),
+      { numRuns: 600 },
+    );
+    expect(await digest(backend.db)).toBe(before);
   });
 });

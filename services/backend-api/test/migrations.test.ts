@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '@task-manager/kit/testing';
 import { migrationFiles } from '../src/migrations/files.js';
 import { adminToken, runNode, startServerProcess } from './processes.js';
-import { freshDatabase, scalar } from './support.js';
+import { migrateDown, migrateUp } from '../src/migrations/migrator.js';
+import { freshDatabase, scalar, silentLogger } from './support.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -118,5 +119,45 @@ describe('readiness and the schema', () => {
       expect(reply.status, `${query}: ${await reply.clone().text()}`).toBe(200);
       expect(((await reply.json()) as { items: unknown[] }).items.length, query).toBe(1);
     }
+  });
+});
+
+describe('the migration that adds accounts', () => {
+  it('upgrades a database of the release before: its tasks keep every value, with createdBy null, and old idempotency keys replay for nobody', async () => {
+    const db = await database(false);
+    await migrateUp(db.db.sql, silentLogger, '0003_count_tasks');
+    await db.db.sql`
+      insert into tasks (title, status, priority, due_date, tags)
+      select 'old ' || g, (array['todo', 'in_progress', 'done'])[1 + g % 3]::task_status, 'high', date '2030-01-01' + g, array['legacy']
+      from generate_series(1, 50) as g`;
+    await db.db.sql`insert into idempotency_keys (key, request_hash, status_code, body) values ('old-key', 'h', 201, '{}')`;
+    const before = await db.db.sql`select id, title, status, priority, due_date, tags, created_at, updated_at, version from tasks order by id`;
+    expect(await migrateUp(db.db.sql, silentLogger)).toEqual(['0004_create_accounts']);
+    const after = await db.db.sql`select id, title, status, priority, due_date, tags, created_at, updated_at, version from tasks order by id`;
+    expect(after).toEqual(before);
+    expect(await scalar(db.db.sql`select count(*)::int from tasks where created_by is null and assignee_id is null`)).toBe(50);
+    expect(await scalar(db.db.sql`select count(*)::int from task_activity`)).toBe(0);
+
+    const server = await startServerProcess({ DATABASE_URL: db.url });
+    cleanups.push(async () => {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    });
+    const token = await adminToken(server.baseUrl);
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const list = (await (await fetch(`${server.baseUrl}/api/tasks?tag=legacy&limit=200`, { headers })).json()) as { items: Record<string, unknown>[] };
+    expect(list.items).toHaveLength(50);
+    for (const task of list.items) expect(task).toMatchObject({ createdBy: null, createdByName: null, assigneeId: null, assigneeName: null });
+    const reused = await fetch(`${server.baseUrl}/api/tasks`, { method: 'POST', headers: { ...headers, 'idempotency-key': 'old-key' }, body: JSON.stringify({ title: 'new' }) });
+    expect(reused.status).toBe(201);
+    expect(reused.headers.get('idempotent-replayed')).toBeNull();
+    const stats = (await (await fetch(`${server.baseUrl}/api/stats`, { headers })).json()) as { total: number };
+    expect(stats.total).toBe(51);
+
+    server.child.kill('SIGTERM');
+    await server.exited;
+    expect(await migrateDown(db.db.sql, silentLogger)).toEqual(['0004_create_accounts']);
+    expect(await scalar(db.db.sql`select count(*)::int from tasks where title like 'old %'`)).toBe(50);
+    expect(await scalar(db.db.sql`select to_regclass('users') is null`)).toBe(true);
   });
 });

@@ -30,6 +30,21 @@ export interface RunningBackend {
 
 export const silentLogger = createLogger('backend-api-test', 'silent');
 
+/** A logger at debug level that keeps every line it writes, for tests that scan the logs. */
+export function collectingLogger(): { logger: typeof silentLogger; lines: string[] } {
+  const lines: string[] = [];
+  return { logger: createLogger('backend-api-test', 'debug', { write: (line: string) => void lines.push(line) }), lines };
+}
+
+/** A digest of every row of every table the API writes: equal before and after means nothing changed. */
+export async function digest(db: Database): Promise<string> {
+  const tables = ['tasks', 'users', 'credentials', 'task_activity', 'idempotency_keys', 'sign_in_failures'];
+  const parts = await Promise.all(
+    tables.map((table) => scalar<string>(db.sql`select coalesce(md5(string_agg(t::text, '|' order by t::text)), 'empty') from ${db.sql(table)} t`)),
+  );
+  return parts.join(' ');
+}
+
 /** What the backends under test are started with, as ADMIN_EMAIL and ADMIN_PASSWORD. */
 export const TEST_ADMIN = { email: 'admin@example.test', password: 'the admin password of the tests' };
 

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { LogLevel } from './config.js';
 
 export type { Logger } from 'pino';
@@ -19,13 +19,15 @@ const REDACTED_PATHS = [
   'sessionSecret',
 ];
 
-export function createLogger(service: string, level: LogLevel = 'info'): Logger {
-  return pino({
+/** `destination` replaces stdout, for tests that read what was logged. */
+export function createLogger(service: string, level: LogLevel = 'info', destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
     name: service,
     level,
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
