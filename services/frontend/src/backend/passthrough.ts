@@ -15,15 +15,18 @@ function endToEnd(headers: Record<string, string | string[] | undefined>): Recor
 }
 
 /**
- * /api/* goes to the backend as it came, and its answer comes back as it went: the body
- * streams both ways and only hop-by-hop headers are dropped. A write here changes the counts
+ * /api/* goes to the backend as it came (Authorization, Cookie, X-CSRF-Token and all), and its
+ * answer comes back as it went: the body streams both ways and only hop-by-hop headers are
+ * dropped; X-Forwarded-For is replaced by the client address this frontend trusts. A write here changes the counts
  * as much as one made through the UI, so it drops the shared counts too.
  */
 export function passThrough(transport: Transport, stats: SharedStats): RequestHandler {
   return async (req, res, next) => {
     res.locals.route = '/api/*';
     const method = req.method as Dispatcher.HttpMethod;
-    const headers = endToEnd({ ...req.headers, 'x-request-id': req.id });
+    // The client address as this app's `trust proxy` reads it, never as the client claims it: the
+    // backend trusts this frontend's X-Forwarded-For, and throttles sign-ins by that address.
+    const headers = endToEnd({ ...req.headers, 'x-request-id': req.id, 'x-forwarded-for': req.ip });
     try {
       const answer = await transport
         .send({ method, path: req.originalUrl, route: 'passthrough' }, headers, isRead(method) ? undefined : req)
