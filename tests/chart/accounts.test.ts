@@ -77,7 +77,7 @@ describe("session, sign-in throttle and proxy settings", () => {
     });
     const fe = frontendEnv(objs);
     expect(fe.COOKIE_SECURE.value).toBe("auto");
-    expect(fe.TRUST_PROXY.value).toBe("loopback, uniquelocal");
+    expect(fe.TRUST_PROXY.value).toBe("loopback, linklocal, uniquelocal");
     // the frontend never sees the admin password
     expect(fe.ADMIN_PASSWORD).toBeUndefined();
   });

@@ -37,7 +37,7 @@ usage: npm run load -- <frontend URL> [--profile steady|smoke] [--rate N] [--dur
 }
 
 function parseArgs(argv) {
-  const opts = { profile: 'steady', allowRemote: false, token: process.env.TOKEN, cookie: process.env.COOKIE };
+  const opts = { profile: 'steady', allowRemote: false, token: process.env.TOKEN || undefined, cookie: process.env.COOKIE || undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => (i + 1 < argv.length ? argv[++i] : usage(`${a} needs a value`));
