@@ -199,7 +199,8 @@ ui_session() {
   form=$(_auth_curl -f -c "$jar" -b "$jar" "$NODEPORT_URL/login") || { echo "    ui_session: GET /login failed" >&2; return 1; }
   csrf=$(grep -o '<input[^>]*name="_csrf"[^>]*>' <<<"$form" | grep -o 'value="[^"]*"' | head -n 1 | sed 's/^value="//; s/"$//')
   [[ -n $csrf ]] || { echo "    ui_session: no _csrf field in the /login form" >&2; return 1; }
-  code=$(printf '%s' "$(admin_password)" | _auth_curl -o /dev/null -w '%{http_code}' -c "$jar" -b "$jar" \
+  # a browser's form post names its origin; a frontend that refuses cross-site forms may want it
+  code=$(printf '%s' "$(admin_password)" | _auth_curl -o /dev/null -w '%{http_code}' -c "$jar" -b "$jar" -H "Origin: $NODEPORT_URL" \
     --data-urlencode "email=$(admin_email)" --data-urlencode "password@-" --data-urlencode "_csrf=$csrf" "$NODEPORT_URL/login")
   chmod 600 "$jar"
   [[ $code == 30[23] ]] && _session_works "$jar" && { echo "$jar"; return 0; }
