@@ -1,5 +1,9 @@
 import { Health, HttpProblem, Metrics, createServiceApp, notFoundHandler, problemHandler, type Logger, type ReadinessCheck, type ReadinessReport } from '@task-manager/kit';
 import express, { type ErrorRequestHandler, type Express } from 'express';
+import { authenticate, authorize, type OperationAccess } from './accounts/access.js';
+import type { Credentials } from './accounts/credentials.js';
+import { accountsRouter } from './accounts/routes.js';
+import type { Config } from './config.js';
 import type { Database } from './db.js';
 import { missingMigrations } from './migrations/files.js';
 import { openApiDocument } from './tasks/openapi.js';
@@ -10,6 +14,8 @@ export interface AppParts {
   logger: Logger;
   metrics: Metrics;
   health: Health;
+  credentials: Credentials;
+  config: Pick<Config, 'auth' | 'trustProxy'>;
 }
 
 /** Room for a 10,000-character description even when every character arrives \u-escaped. */
@@ -68,6 +74,13 @@ const KNOWN_PATHS = [...documented, ['/api/openapi.json', ['get']] as [string, s
   (a, b) => Number(a[0].includes(':')) - Number(b[0].includes(':')),
 );
 
+/** TRUST_PROXY as express reads it: a hop count, true/false, or a comma-separated list of addresses and names. */
+function trustProxyValue(setting: string): boolean | number | string[] {
+  if (/^\d+$/.test(setting)) return Number(setting);
+  if (setting === 'true' || setting === 'false') return setting === 'true';
+  return setting.split(',').map((part) => part.trim()).filter(Boolean);
+}
+
 /** A known path asked with another method: 405 naming the methods it has (RFC 9110), rather than a 404. */
 function methodNotAllowed(app: Express): void {
   for (const [path, methods] of KNOWN_PATHS) {
@@ -81,13 +94,39 @@ function methodNotAllowed(app: Express): void {
   }
 }
 
-export function createApp({ db, logger, metrics, health }: AppParts): Express {
+type Operations = Record<string, Record<string, OperationAccess>>;
+const OPEN_OPERATIONS = new Set(
+  Object.entries(openApiDocument.paths as unknown as Operations).flatMap(([path, item]) =>
+    Object.entries(item)
+      .filter(([method, operation]) => method !== 'parameters' && operation.security?.length === 0)
+      .map(([method]) => `${method.toUpperCase()} ${path}`),
+  ),
+);
+
+/**
+ * Authentication on every /api request but the open operations, then each operation's role
+ * check as the document declares it (`x-required-role`): the one place access is stated.
+ */
+function enforceAccess(app: Express, credentials: Credentials): void {
+  const verify = authenticate(credentials);
+  app.use('/api', (req, res, next) => (OPEN_OPERATIONS.has(`${req.method} ${req.baseUrl}${req.path}`) ? next() : verify(req, res, next)));
+  for (const [path, item] of Object.entries(openApiDocument.paths as unknown as Operations)) {
+    for (const [method, operation] of Object.entries(item)) {
+      if (method === 'parameters' || operation['x-required-role'] === undefined) continue;
+      (app as unknown as Record<string, (path: string, handler: ReturnType<typeof authorize>) => void>)[method]!(path.replace(/\{(\w+)\}/g, ':$1'), authorize(operation));
+    }
+  }
+}
+
+export function createApp({ db, logger, metrics, health, credentials, config }: AppParts): Express {
   const app = createServiceApp({ logger, metrics });
+  app.set('trust proxy', trustProxyValue(config.trustProxy));
   app.use(health.router());
   app.get('/api/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
-  app.use('/api', express.json({ limit: BODY_LIMIT, strict: false }), tasksRouter(db));
+  enforceAccess(app, credentials);
+  app.use('/api', express.json({ limit: BODY_LIMIT, strict: false }), accountsRouter(db, credentials, config.auth, metrics), tasksRouter(db));
   methodNotAllowed(app);
   app.use(notFoundHandler());
   app.use(databaseErrors);

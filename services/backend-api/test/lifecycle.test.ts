@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { runNode, startServerProcess } from './processes.js';
+import { adminToken, runNode, startServerProcess } from './processes.js';
 import { freshDatabase, scalar } from './support.js';
 
 let database: Awaited<ReturnType<typeof freshDatabase>>;
@@ -14,14 +14,14 @@ afterAll(() => database.drop());
  * Opens a POST whose body arrives in two halves: until the second half is written the
  * request is in flight, which is how a slow client looks to the server.
  */
-function slowCreate(baseUrl: string, title: string) {
+function slowCreate(baseUrl: string, title: string, token: string) {
   const body = JSON.stringify({ title });
   const half = Math.floor(body.length / 2);
   const url = new URL('/api/tasks', baseUrl);
   let finish!: () => void;
   const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
     const request = http.request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` } },
       (res) => {
         let text = '';
         res.on('data', (chunk) => (text += chunk));
@@ -38,7 +38,7 @@ function slowCreate(baseUrl: string, title: string) {
 describe('graceful shutdown', () => {
   it('on SIGTERM turns /readyz 503, finishes requests in flight, refuses new connections, and exits 0', async () => {
     const server = await startServerProcess({ DATABASE_URL: database.url, SHUTDOWN_DELAY_SECONDS: '1', SHUTDOWN_TIMEOUT_SECONDS: '10' });
-    const inFlight = slowCreate(server.baseUrl, 'finished during shutdown');
+    const inFlight = slowCreate(server.baseUrl, 'finished during shutdown', await adminToken(server.baseUrl));
     await new Promise((resolve) => setTimeout(resolve, 200));
 
     server.child.kill('SIGTERM');
@@ -65,7 +65,7 @@ describe('graceful shutdown', () => {
 
   it('cuts requests that outlast SHUTDOWN_TIMEOUT_SECONDS and still exits 0', async () => {
     const server = await startServerProcess({ DATABASE_URL: database.url, SHUTDOWN_TIMEOUT_SECONDS: '1' });
-    const stuck = slowCreate(server.baseUrl, 'never finished');
+    const stuck = slowCreate(server.baseUrl, 'never finished', await adminToken(server.baseUrl));
     stuck.response.catch(() => {});
     await new Promise((resolve) => setTimeout(resolve, 200));
     const started = Date.now();

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '@task-manager/kit/testing';
 import { migrationFiles } from '../src/migrations/files.js';
-import { runNode, startServerProcess } from './processes.js';
+import { adminToken, runNode, startServerProcess } from './processes.js';
 import { freshDatabase, scalar } from './support.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -75,13 +75,15 @@ describe('readiness and the schema', () => {
     const notReady = await fetch(`${server.baseUrl}/readyz`);
     expect(notReady.status).toBe(503);
     expect(await notReady.json()).toMatchObject({ checks: { migrations: { ok: false, detail: expect.stringContaining('0001_create_tasks') } } });
-    const early = await fetch(`${server.baseUrl}/api/tasks`);
+    // A well-formed token: checking it needs the schema, so the answer is a 503 rather than a 401.
+    const early = await fetch(`${server.baseUrl}/api/tasks`, { headers: { authorization: `Bearer tm_${'A'.repeat(43)}` } });
     expect(early.status).toBe(503);
     expect(early.headers.get('retry-after')).toBeTruthy();
 
     expect((await migrate(db.url, 'up')).code).toBe(0);
     expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
-    expect((await fetch(`${server.baseUrl}/api/tasks`)).status).toBe(200);
+    const token = await adminToken(server.baseUrl);
+    expect((await fetch(`${server.baseUrl}/api/tasks`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
   });
 
   it('stays ready when the database is ahead of this build (a newer release migrated it)', async () => {
@@ -104,14 +106,15 @@ describe('readiness and the schema', () => {
     });
     expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
     // The pool connected before the migration created the enum types: filters on them must still work.
+    const token = await adminToken(server.baseUrl);
     const created = await fetch(`${server.baseUrl}/api/tasks`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ title: 'fresh', status: 'done', priority: 'high' }),
     });
     expect(created.status).toBe(201);
     for (const query of ['status=done', 'priority=high', 'status=todo,done&priority=low,high', 'sort=priority&limit=1']) {
-      const reply = await fetch(`${server.baseUrl}/api/tasks?${query}`);
+      const reply = await fetch(`${server.baseUrl}/api/tasks?${query}`, { headers: { authorization: `Bearer ${token}` } });
       expect(reply.status, `${query}: ${await reply.clone().text()}`).toBe(200);
       expect(((await reply.json()) as { items: unknown[] }).items.length, query).toBe(1);
     }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '@task-manager/kit/testing';
+import { TEST_ADMIN, call } from './support.js';
 
 const PACKAGE_DIR = new URL('../', import.meta.url);
 
@@ -35,13 +36,33 @@ export interface ServerProcess {
   output: () => string;
 }
 
+/** A login token of the bootstrap admin, once the process has created it (it does so once the schema is migrated). */
+export async function adminToken(baseUrl: string): Promise<string> {
+  let last = '';
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const reply = await call(baseUrl, 'POST', '/api/login', { body: { email: TEST_ADMIN.email, password: TEST_ADMIN.password }, as: 'nobody' });
+    if (reply.status === 200) return reply.body.token as string;
+    last = `${reply.status} ${reply.text}`;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the admin cannot sign in: ${last}`);
+}
+
 /** Starts `dist/main.js` on free ports and resolves once /livez answers. */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const port = await freePort();
   const metricsPort = await freePort();
   const child = spawn(process.execPath, ['dist/main.js'], {
     cwd: PACKAGE_DIR,
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: 'info',
+      ADMIN_EMAIL: TEST_ADMIN.email,
+      ADMIN_PASSWORD: TEST_ADMIN.password,
+      ...env,
+    },
   });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));

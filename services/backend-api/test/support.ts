@@ -1,21 +1,65 @@
 import type { AddressInfo } from 'node:net';
 import { Health, Metrics, createLogger } from '@task-manager/kit';
 import { createTestDatabase } from '@task-manager/kit/testing';
+import type { Role } from '@task-manager/contract';
 import { inject } from 'vitest';
+import { Credentials } from '../src/accounts/credentials.js';
+import { ensureAdmin } from '../src/accounts/routes.js';
 import { createApp, databaseReadiness } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createDatabase, type Database } from '../src/db.js';
 import { migrateUp } from '../src/migrations/migrator.js';
+
+export interface Account {
+  id: string;
+  email: string;
+  password: string;
+  /** A login token (POST /api/login). */
+  token: string;
+}
 
 export interface RunningBackend {
   baseUrl: string;
   databaseUrl: string;
   db: Database;
   metrics: Metrics;
+  /** The bootstrap admin (ADMIN_EMAIL/ADMIN_PASSWORD) and a member and a viewer it created, each signed in. */
+  accounts: Record<Role, Account>;
   close(): Promise<void>;
 }
 
 export const silentLogger = createLogger('backend-api-test', 'silent');
+
+/** What the backends under test are started with, as ADMIN_EMAIL and ADMIN_PASSWORD. */
+export const TEST_ADMIN = { email: 'admin@example.test', password: 'the admin password of the tests' };
+
+/** The token `call` sends for each backend unless told otherwise: the member's, since most tests read and write tasks. */
+const defaultTokens = new Map<string, Record<Role, string>>();
+
+export async function signIn(baseUrl: string, email: string, password: string): Promise<string> {
+  const reply = await call(baseUrl, 'POST', '/api/login', { body: { email, password }, as: 'nobody' });
+  if (reply.status !== 200) throw new Error(`sign-in of ${email} failed: ${reply.status} ${reply.text}`);
+  return reply.body.token as string;
+}
+
+/** Signs in as the admin and creates a member and a viewer, each signed in too. */
+export async function signInAccounts(baseUrl: string): Promise<Record<Role, Account>> {
+  const adminToken = await signIn(baseUrl, TEST_ADMIN.email, TEST_ADMIN.password);
+  const me = await call(baseUrl, 'GET', '/api/me', { headers: { authorization: `Bearer ${adminToken}` } });
+  const accounts = { admin: { id: me.body.id as string, ...TEST_ADMIN, token: adminToken } } as Record<Role, Account>;
+  for (const role of ['member', 'viewer'] as const) {
+    const email = `${role}@example.test`;
+    const password = `the ${role} password of the tests`;
+    const made = await call(baseUrl, 'POST', '/api/users', {
+      body: { email, displayName: `The ${role}`, role, password },
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    if (made.status !== 201) throw new Error(`creating the ${role} failed: ${made.status} ${made.text}`);
+    accounts[role] = { id: made.body.id as string, email, password, token: await signIn(baseUrl, email, password) };
+  }
+  defaultTokens.set(baseUrl, { admin: accounts.admin.token, member: accounts.member.token, viewer: accounts.viewer.token });
+  return accounts;
+}
 
 /** A fresh database on the test server (or on the server at `adminUrl`), migrated or not. */
 export async function freshDatabase(options: { migrate: boolean; adminUrl?: string }) {
@@ -33,20 +77,27 @@ export async function freshDatabase(options: { migrate: boolean; adminUrl?: stri
 }
 
 /** The real app, built as main.ts builds it, on a fresh migrated database and a random port. */
-export async function startBackend(options: { adminUrl?: string } = {}): Promise<RunningBackend> {
+export async function startBackend(options: { adminUrl?: string; env?: Record<string, string>; logger?: typeof silentLogger } = {}): Promise<RunningBackend> {
   const database = await freshDatabase({ migrate: true, adminUrl: options.adminUrl });
   const metrics = new Metrics('backend-api');
-  const db = createDatabase(loadConfig({ DATABASE_URL: database.url }), metrics);
-  const app = createApp({ db, logger: silentLogger, metrics, health: new Health(databaseReadiness(db)) });
+  const config = loadConfig({ DATABASE_URL: database.url, ADMIN_EMAIL: TEST_ADMIN.email, ADMIN_PASSWORD: TEST_ADMIN.password, ...options.env });
+  const db = createDatabase(config, metrics);
+  const credentials = new Credentials(db);
+  await credentials.listen();
+  await ensureAdmin(db, config.admin!);
+  const app = createApp({ db, logger: options.logger ?? silentLogger, metrics, health: new Health(databaseReadiness(db)), credentials, config });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl,
     databaseUrl: database.url,
     db,
     metrics,
+    accounts: await signInAccounts(baseUrl),
     async close() {
+      defaultTokens.delete(baseUrl);
       await new Promise((resolve) => server.close(resolve));
       server.closeAllConnections();
       await db.close();
@@ -62,14 +113,21 @@ export interface Reply {
   text: string;
 }
 
-/** fetch with JSON in and out; `body` as a string is sent verbatim (for malformed-input tests). */
+/**
+ * fetch with JSON in and out; `body` as a string is sent verbatim (for malformed-input tests).
+ * It signs the request with the token of `as` (default: the member) of a backend started by
+ * startBackend, unless the headers carry an Authorization or Cookie already or `as` is 'nobody'.
+ */
 export async function call(
   baseUrl: string,
   method: string,
   path: string,
-  options: { body?: unknown; headers?: Record<string, string> } = {},
+  options: { body?: unknown; headers?: Record<string, string>; as?: Role | 'nobody' } = {},
 ): Promise<Reply> {
   const headers: Record<string, string> = { ...options.headers };
+  const token = options.as === 'nobody' ? undefined : defaultTokens.get(baseUrl)?.[options.as ?? 'member'];
+  const signed = Object.keys(headers).some((name) => ['authorization', 'cookie'].includes(name.toLowerCase()));
+  if (token && !signed) headers.authorization = `Bearer ${token}`;
   let body: string | undefined;
   if (options.body !== undefined) {
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);

@@ -4,7 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectConforms } from './conformance.js';
-import { call, scalar, startBackend, type RunningBackend } from './support.js';
+import { TEST_ADMIN, call, scalar, signIn, startBackend, type RunningBackend } from './support.js';
 
 let backend: RunningBackend;
 const api = (method: string, path: string, options?: Parameters<typeof call>[3]) => call(backend.baseUrl, method, path, options);
@@ -360,9 +360,9 @@ describe('the rest of the surface', () => {
 });
 
 /** node:http rather than fetch, which refuses to send TRACE. */
-function raw(method: string, path: string): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
+function raw(method: string, path: string, token = backend.accounts.member.token): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const request = http.request(`${backend.baseUrl}${path}`, { method }, (response) => {
+    const request = http.request(`${backend.baseUrl}${path}`, { method, headers: { authorization: `Bearer ${token}` } }, (response) => {
       response.resume();
       response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers }));
     });
@@ -403,7 +403,11 @@ describe('the OpenAPI document states the rules the server applies', () => {
     expect((await documented(header('post', '/api/tasks', 'Idempotency-Key')))(key)).toBe(false);
     const reply = await fetch(`${backend.baseUrl}/api/tasks`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': Buffer.from(key, 'utf8').toString('latin1') },
+      headers: {
+        'content-type': 'application/json',
+        'idempotency-key': Buffer.from(key, 'utf8').toString('latin1'),
+        authorization: `Bearer ${backend.accounts.member.token}`,
+      },
       body: JSON.stringify({ title: 'keyed' }),
     });
     expect(reply.status).toBe(400);
@@ -428,12 +432,34 @@ describe('the OpenAPI document states the rules the server applies', () => {
 
   it('answers every method a known path does not have with 405 and the Allow header, and the methods it has as before', async () => {
     const doc = await document();
-    const paths: Record<string, string> = { '/api/tasks': '/api/tasks', '/api/tasks/{id}': '/api/tasks/00000000-0000-4000-8000-000000000000', '/api/tasks/bulk': '/api/tasks/bulk', '/api/stats': '/api/stats', '/livez': '/livez', '/readyz': '/readyz' };
+    const none = '00000000-0000-4000-8000-000000000000';
+    const paths: Record<string, string> = {
+      '/api/tasks': '/api/tasks',
+      '/api/tasks/{id}': `/api/tasks/${none}`,
+      '/api/tasks/{id}/activity': `/api/tasks/${none}/activity`,
+      '/api/tasks/bulk': '/api/tasks/bulk',
+      '/api/stats': '/api/stats',
+      '/api/login': '/api/login',
+      '/api/sessions': '/api/sessions',
+      '/api/logout': '/api/logout',
+      '/api/me': '/api/me',
+      '/api/me/password': '/api/me/password',
+      '/api/me/sessions': '/api/me/sessions',
+      '/api/users': '/api/users',
+      '/api/users/{id}': `/api/users/${none}`,
+      '/api/tokens': '/api/tokens',
+      '/api/tokens/{id}': `/api/tokens/${none}`,
+      '/livez': '/livez',
+      '/readyz': '/readyz',
+    };
+    // These two revoke the token they are sent with: each of their requests gets a fresh one.
+    const revoking = new Set(['/api/logout', '/api/me/sessions']);
     expect(Object.keys(doc.paths).sort()).toEqual(Object.keys(paths).sort());
     for (const [template, path] of [...Object.entries(paths), ['/api/openapi.json', '/api/openapi.json'] as const]) {
       const has = template === '/api/openapi.json' ? ['get'] : Object.keys(doc.paths[template]).filter((key) => key !== 'parameters');
       for (const method of ['get', 'post', 'put', 'patch', 'delete', 'options', 'trace']) {
-        const reply = await raw(method.toUpperCase(), path);
+        const token = revoking.has(template) ? await signIn(backend.baseUrl, TEST_ADMIN.email, TEST_ADMIN.password) : undefined;
+        const reply = await raw(method.toUpperCase(), path, token);
         const allow = (reply.headers.allow ?? '').split(', ');
         if (method === 'options') {
           // OPTIONS is how a client asks for Allow (RFC 9110, 9.3.7): answered, never refused.

@@ -3,6 +3,7 @@ import { LIMITS, ORDERS, PRIORITIES, SORT_FIELDS, STATUSES, type Order, type Sor
 import { text } from './text.js';
 import { Day, Tag } from './task.js';
 
+const UUID_PATTERN = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
 const oneOf = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
 
 /**
@@ -20,6 +21,12 @@ export const LIST_PARAMETERS = {
   q: { schema: text({ max: LIMITS.query, min: 0, trim: true, commas: true }, 'Text in the title or description'), list: false, description: 'Text in the title or description' },
   dueBefore: { schema: Day, list: false, description: 'Due strictly before this day' },
   dueAfter: { schema: Day, list: false, description: 'Due strictly after this day' },
+  assignee: {
+    schema: Type.String({ pattern: `^(?:me|none|${UUID_PATTERN})$` }),
+    list: false,
+    description: 'me (the caller), none (unassigned) or a user id',
+  },
+  createdBy: { schema: Type.String({ pattern: `^(?:me|${UUID_PATTERN})$` }), list: false, description: 'me (the caller) or a user id' },
   sort: { schema: Type.Unsafe<SortField>({ type: 'string', enum: [...SORT_FIELDS], default: 'createdAt' }), list: false, description: 'The sort key' },
   order: { schema: oneOf<Order>(ORDERS), list: false, description: 'Default desc for dates of change, asc otherwise' },
   limit: {

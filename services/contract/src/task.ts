@@ -32,6 +32,7 @@ const editable = {
   priority: choice<Priority>(PRIORITIES),
   dueDate: Type.Union([Day, Type.Null()]),
   tags: Type.Array(Tag, { maxItems: LIMITS.tags, description: 'Normalised to lower case, duplicates removed.' }),
+  assigneeId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()], { description: 'An active user, or null for nobody.' }),
 };
 const closed = { additionalProperties: false } as const;
 
@@ -39,6 +40,9 @@ export const Task = Type.Object(
   {
     id: TaskId,
     ...editable,
+    createdBy: Type.Union([Type.String({ format: 'uuid' }), Type.Null()], { description: 'Who created the task; null for tasks from before accounts.' }),
+    createdByName: Type.Union([Type.String(), Type.Null()], { description: "The creator's display name now." }),
+    assigneeName: Type.Union([Type.String(), Type.Null()], { description: "The assignee's display name now." }),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
     version: Type.Integer({ minimum: 1 }),

@@ -2,8 +2,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServiceApp, type Health, type Logger, type Metrics } from '@task-manager/kit';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express';
+import { accountRoutes } from './account.js';
 import { Assets } from './assets.js';
+import { accessErrors, requireSignIn, signInRoutes } from './auth.js';
 import type { BackendClient } from './backend/index.js';
+import { DEFAULT_TRUST_PROXY, type CookieSecure } from './config.js';
 import { requireCsrf, sessions } from './session.js';
 import { sendError } from './tasks/answer.js';
 import { taskRoutes } from './tasks/routes.js';
@@ -12,6 +15,9 @@ import { configureViews } from './views.js';
 export interface AppDeps {
   backend: BackendClient;
   sessionSecret: string;
+  /** COOKIE_SECURE and TRUST_PROXY (config.ts); their defaults when left out. */
+  cookieSecure?: CookieSecure;
+  trustProxy?: string;
   logger: Logger;
   metrics: Metrics;
   health: Health;
@@ -25,10 +31,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  * (it is the backend's JSON API, for machines); the UI follows with its own session.
  */
 export async function createApp(deps: AppDeps): Promise<Express> {
-  const { backend, logger, metrics, health } = deps;
+  const { backend, logger, metrics, health, cookieSecure = 'auto' } = deps;
   const assets = await Assets.load(path.join(root, 'public'));
   const app = createServiceApp({ logger, metrics });
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.set('trust proxy', deps.trustProxy ?? DEFAULT_TRUST_PROXY);
   configureViews(app, path.join(root, 'views'), assets);
   sendStringsAsStrings(app);
   app.use(securityHeaders());
@@ -37,14 +43,22 @@ export async function createApp(deps: AppDeps): Promise<Express> {
   app.use('/api', backend.passThrough());
 
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 1000 }));
-  app.use(sessions(deps.sessionSecret));
+  app.use(sessions(deps.sessionSecret, cookieSecure));
   app.use((req, res, next) => {
     res.locals.csrfToken = req.session.csrfToken;
+    const user = req.session.user;
+    res.locals.user = user;
+    res.locals.canWrite = user !== undefined && user.role !== 'viewer';
+    res.locals.isAdmin = user?.role === 'admin';
     next();
   });
+  app.use(requireSignIn());
   app.use(requireCsrf((req, res) => sendError(req, res, 403, 'This form has expired or did not come from this site. Reload the page and try again.')));
+  app.use(signInRoutes(backend, cookieSecure));
+  app.use(accountRoutes(backend));
   app.use(taskRoutes(backend));
   app.use((req, res) => sendError(req, res, 404, `There is no page at ${req.path}.`));
+  app.use(accessErrors(cookieSecure));
   app.use(errorPage());
   return app;
 }

@@ -1,5 +1,8 @@
 import { EnvReader, LOG_LEVELS, type LogLevel } from '@task-manager/kit';
 
+export const COOKIE_SECURE_MODES = ['auto', 'always', 'never'] as const;
+export type CookieSecure = (typeof COOKIE_SECURE_MODES)[number];
+
 export interface Config {
   port: number;
   metricsPort: number;
@@ -9,7 +12,14 @@ export interface Config {
   logLevel: LogLevel;
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
+  /** Whether cookies carry Secure: auto = when the request came over TLS (as `trustProxy` lets express tell). */
+  cookieSecure: CookieSecure;
+  /** express's `trust proxy`: whose X-Forwarded-For/-Proto count (the client address the backend throttles by, TLS). */
+  trustProxy: string;
 }
+
+/** Proxies on the pod's own and the cluster's networks: the ingress or a port-forward. */
+export const DEFAULT_TRUST_PROXY = 'loopback, linklocal, uniquelocal';
 
 /** The environment, read and checked once; see docs/contracts.md for the meaning of each variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -23,6 +33,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownDelayMs: read.integer('SHUTDOWN_DELAY_SECONDS', 0, { min: 0, max: 300 }) * 1000,
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_SECONDS', 10, { min: 1, max: 300 }) * 1000,
+    cookieSecure: read.oneOf('COOKIE_SECURE', COOKIE_SECURE_MODES, 'auto'),
+    trustProxy: read.string('TRUST_PROXY', DEFAULT_TRUST_PROXY),
   };
   if (config.port === config.metricsPort) read.problem('PORT and METRICS_PORT must differ');
   read.finish();

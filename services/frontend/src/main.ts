@@ -12,7 +12,7 @@ const backend = new BackendClient({ baseUrl: config.backendUrl, timeoutMs: confi
 const health = new Health(async () => ({ ready: true, checks: { process: { ok: true } } }));
 
 await serve({
-  app: await createApp({ backend, sessionSecret: config.sessionSecret, logger, metrics, health }),
+  app: await createApp({ backend, sessionSecret: config.sessionSecret, cookieSecure: config.cookieSecure, trustProxy: config.trustProxy, logger, metrics, health }),
   settings: config,
   metrics,
   logger,

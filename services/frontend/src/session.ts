@@ -1,14 +1,24 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Request, RequestHandler, Response } from 'express';
+import type { Role } from '@task-manager/contract';
+import type { CookieOptions, Request, RequestHandler, Response } from 'express';
+import type { CookieSecure } from './config.js';
 
 export interface Flash {
   kind: 'success' | 'error';
   text: string;
 }
 
+/** Who signed in, as the backend said then: for the nav and for hiding what the role cannot do, never for allowing it. */
+export interface SignedInUser {
+  id: string;
+  displayName: string;
+  role: Role;
+}
+
 interface SessionData {
   csrf: string;
   flash?: Flash;
+  user?: SignedInUser;
 }
 
 declare global {
@@ -21,6 +31,8 @@ declare global {
 }
 
 const COOKIE = 'tm_session';
+/** A same-site form's request says so; a browser never lets another site claim it. */
+const CROSS_SITE = new Set(['cross-site', 'same-site']);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
@@ -33,10 +45,27 @@ export class Session {
     private data: SessionData,
     private readonly res: Response,
     private readonly sign: (payload: string) => string,
+    private readonly cookieOptions: CookieOptions,
   ) {}
 
   get csrfToken(): string {
     return this.data.csrf;
+  }
+
+  get user(): SignedInUser | undefined {
+    return this.data.user;
+  }
+
+  /** A sign-in: the backend session's CSRF token replaces the one the form was sent with (no fixation). */
+  signIn(csrf: string, user: SignedInUser): void {
+    this.data = { csrf, user };
+    this.save();
+  }
+
+  /** A fresh pre-login session: nothing of the signed-out one is kept. */
+  signOut(): void {
+    this.data = { csrf: newToken() };
+    this.save();
   }
 
   flash(kind: Flash['kind'], text: string): void {
@@ -48,7 +77,8 @@ export class Session {
   takeFlash(): Flash | undefined {
     const { flash } = this.data;
     if (!flash) return undefined;
-    this.data = { csrf: this.data.csrf };
+    const { flash: _shown, ...rest } = this.data;
+    this.data = rest;
     this.save();
     return flash;
   }
@@ -58,37 +88,53 @@ export class Session {
     // One Set-Cookie per response: a request that both starts a session and sets a flash saves twice.
     const earlier = this.res.getHeader('set-cookie');
     if (Array.isArray(earlier)) this.res.setHeader('set-cookie', earlier.filter((line) => !line.startsWith(`${COOKIE}=`)));
-    this.res.cookie(COOKIE, `${payload}.${this.sign(payload)}`, {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: this.res.req.secure,
-      path: '/',
-    });
+    this.res.cookie(COOKIE, `${payload}.${this.sign(payload)}`, this.cookieOptions);
   }
 }
 
-export function sessions(secret: string): RequestHandler {
+const newToken = () => randomBytes(24).toString('base64url');
+
+/** The attributes of every cookie this app sets: script cannot read it, other sites' requests do not carry it (but links do). */
+export function cookieOptions(req: Request, secure: CookieSecure): CookieOptions {
+  return { httpOnly: true, sameSite: 'lax', secure: secure === 'always' || (secure === 'auto' && req.secure), path: '/' };
+}
+
+export function sessions(secret: string, secure: CookieSecure): RequestHandler {
   const sign = (payload: string) => createHmac('sha256', secret).update(payload).digest('base64url');
   return (req, res, next) => {
     const existing = verify(readCookie(req, COOKIE), sign);
-    req.session = new Session(existing ?? { csrf: randomBytes(24).toString('base64url') }, res, sign);
+    req.session = new Session(existing ?? { csrf: newToken() }, res, sign, cookieOptions(req, secure));
     if (!existing) req.session.save();
     next();
   };
 }
 
 /**
- * Every unsafe request must carry the session's token, in the X-CSRF-Token header (htmx)
- * or the _csrf form field (plain forms); the answer otherwise is 403, written by `reject`.
+ * Every unsafe request must come from this site and carry the session's token, in the
+ * X-CSRF-Token header (htmx) or the _csrf form field (plain forms); the answer otherwise is
+ * 403, written by `reject`. The origin check is the second lock: a browser names the site a
+ * form came from (Origin, Sec-Fetch-Site), and a token that leaked still opens nothing from there.
  */
 export function requireCsrf(reject: (req: Request, res: Response) => void): RequestHandler {
   return (req, res, next) => {
     if (SAFE_METHODS.has(req.method)) return next();
+    if (!fromThisSite(req)) return reject(req, res);
     const body = req.body as Record<string, unknown> | undefined;
     const sent = req.get('x-csrf-token') ?? (typeof body?._csrf === 'string' ? body._csrf : undefined);
     if (sent !== undefined && constantTimeEqual(sent, req.session.csrfToken)) return next();
     reject(req, res);
   };
+}
+
+function fromThisSite(req: Request): boolean {
+  if (CROSS_SITE.has(req.get('sec-fetch-site') ?? '')) return false;
+  const origin = req.get('origin');
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === req.host;
+  } catch {
+    return false;
+  }
 }
 
 function verify(cookie: string | undefined, sign: (payload: string) => string): SessionData | undefined {
@@ -111,7 +157,7 @@ function constantTimeEqual(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-function readCookie(req: Request, name: string): string | undefined {
+export function readCookie(req: Request, name: string): string | undefined {
   for (const part of (req.get('cookie') ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
-import { PRIORITIES, PRIORITY_LABELS, STATUSES, STATUS_LABELS } from '@task-manager/contract';
+import { PASSWORD_MIN_LENGTH, PRIORITIES, PRIORITY_LABELS, ROLES, ROLE_LABELS, STATUSES, STATUS_LABELS } from '@task-manager/contract';
 import nunjucks from 'nunjucks';
 import type { Assets } from './assets.js';
 import type { Task } from './backend/index.js';
@@ -12,6 +12,18 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 function formatDay(day: string): string {
   const [year, month, date] = day.split('-');
   return `${Number(date)} ${MONTHS[Number(month) - 1] ?? month} ${year}`;
+}
+
+/** An ISO date-time → "7 Mar 2026, 14:05 UTC". */
+function formatMoment(at: string): string {
+  return `${formatDay(at.slice(0, 10))}, ${at.slice(11, 16)} UTC`;
+}
+
+/** A value from a task's history as a person reads it. */
+function formatValue(value: unknown): string {
+  if (value === null || value === undefined || value === '') return 'none';
+  if (Array.isArray(value)) return value.length ? value.join(', ') : 'none';
+  return typeof value === 'string' ? `“${value}”` : JSON.stringify(value);
 }
 
 /** Priorities as the UI lists them, most urgent first; the contract holds them in rank order, low first. */
@@ -36,7 +48,11 @@ export function configureViews(app: Express, dir: string, assets: Assets): RowCa
   // 5,000 rows of about 2 KB: a hundred pages of the list, 10 MB at most.
   const rowCache = new RowCache(views, 5000);
   views
-    .addGlobal('taskRows', (tasks: Task[], csrfToken: string, today: string, focusFirst: boolean) => rowCache.html(tasks, csrfToken, today, focusFirst))
+    .addGlobal('taskRows', (tasks: Task[], csrfToken: string, today: string, focusFirst: boolean, canWrite: boolean) =>
+      rowCache.html(tasks, csrfToken, today, focusFirst, canWrite === true),
+    )
+    .addGlobal('ROLES', ROLES)
+    .addGlobal('ROLE_LABELS', ROLE_LABELS)
     .addGlobal('asset', (name: string) => assets.url(name))
     .addGlobal('newKey', () => randomUUID())
     .addGlobal('STATUS_ORDER', STATUSES)
@@ -46,6 +62,10 @@ export function configureViews(app: Express, dir: string, assets: Assets): RowCa
     .addGlobal('PRIORITY_LABELS', PRIORITY_LABELS)
     .addGlobal('PRIORITY_OPTIONS', optionsFor(views, PRIORITY_ORDER, PRIORITY_LABELS))
     .addGlobal('SORT_LABELS', { updatedAt: 'Updated', dueDate: 'Due date', priority: 'Priority', title: 'Title' })
-    .addFilter('day', formatDay);
+    .addGlobal('ACTION_LABELS', { create: 'created it', update: 'changed', delete: 'deleted it' })
+    .addGlobal('PASSWORD_MIN_LENGTH', PASSWORD_MIN_LENGTH)
+    .addFilter('day', formatDay)
+    .addFilter('moment', formatMoment)
+    .addFilter('shown', formatValue);
   return rowCache;
 }

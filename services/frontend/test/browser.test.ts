@@ -152,7 +152,7 @@ describe('with JavaScript (htmx)', () => {
   });
 
   it('searches as the user types, with the URL following and back working', async () => {
-    await createTasks(stack.url, [{ title: 'Buy apples' }, { title: 'Buy pears', priority: 'high', tags: ['fruit'] }, { title: 'Call the plumber' }]);
+    await createTasks(stack, [{ title: 'Buy apples' }, { title: 'Buy pears', priority: 'high', tags: ['fruit'] }, { title: 'Call the plumber' }]);
     await page.goto(`${stack.url}/`);
     await markWindow();
     await page.locator('#q').pressSequentially('buy', { delay: 30 });
@@ -184,7 +184,7 @@ describe('with JavaScript (htmx)', () => {
   });
 
   it('pages past the first page with "Load more"', async () => {
-    await createTasks(stack.url, Array.from({ length: 55 }, (_, i) => ({ title: `Paged task ${String(i + 1).padStart(2, '0')}`, tags: ['paged'] })));
+    await createTasks(stack, Array.from({ length: 55 }, (_, i) => ({ title: `Paged task ${String(i + 1).padStart(2, '0')}`, tags: ['paged'] })));
     await page.goto(`${stack.url}/?tag=paged`);
     expect(await page.locator('#task-rows > li.task').count()).toBe(50);
     await markWindow();
@@ -216,9 +216,9 @@ describe('with JavaScript (htmx)', () => {
   });
 
   it('shows the current version when someone else changed the task (412)', async () => {
-    const [task] = await createTasks(stack.url, [{ title: 'Contested task' }]);
+    const [task] = await createTasks(stack, [{ title: 'Contested task' }]);
     await page.goto(`${stack.url}/?q=contested`);
-    const changed = await fetch(`${stack.url}/api/tasks/${task!.id}`, {
+    const changed = await stack.fetch(`${stack.url}/api/tasks/${task!.id}`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ title: 'Contested task, renamed elsewhere', priority: 'high' }),
@@ -227,7 +227,7 @@ describe('with JavaScript (htmx)', () => {
     await row('Contested task').locator('select[name=status]').selectOption('in_progress');
     await expect.poll(() => page.locator('.task .notice').innerText()).toContain('Someone else changed this task');
     expect(await row('Contested task, renamed elsewhere').count()).toBe(1);
-    const current = (await (await fetch(`${stack.url}/api/tasks/${task!.id}`)).json()) as { status: string };
+    const current = (await (await stack.fetch(`${stack.url}/api/tasks/${task!.id}`)).json()) as { status: string };
     expect(current.status).toBe('todo');
   });
 
@@ -321,7 +321,7 @@ describe('without JavaScript', () => {
 
 describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
   it('finds no violation on the list, nor in any state htmx swaps in: form errors, inline edits, conflicts, messages', async () => {
-    const [conflicted, refused] = await createTasks(stack.url, [
+    const [conflicted, refused] = await createTasks(stack, [
       { title: 'Axe conflict', description: 'changed elsewhere', priority: 'high', dueDate: '2020-01-01', tags: ['axe'] },
       { title: 'Axe refused', tags: ['axe'] },
     ]);
@@ -350,7 +350,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
     await expectAccessible(page, 'the edit form answering a refused change from a row (htmx 422)');
 
     await page.goto(`${stack.url}/?tag=axe`);
-    const changed = await fetch(`${stack.url}/api/tasks/${conflicted!.id}`, {
+    const changed = await stack.fetch(`${stack.url}/api/tasks/${conflicted!.id}`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ title: 'Axe conflict, renamed elsewhere' }),
@@ -370,7 +370,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
   });
 
   it('finds no violation on the pages served without JavaScript: edit, delete, errors, forms with errors', async () => {
-    const [task] = await createTasks(stack.url, [{ title: 'Axe plain', description: 'for the plain pages', tags: ['axe'] }]);
+    const [task] = await createTasks(stack, [{ title: 'Axe plain', description: 'for the plain pages', tags: ['axe'] }]);
     const plain = await browser({ pageScripts: false });
     await plain.goto(`${stack.url}/tasks/${task!.id}/edit`);
     await expectAccessible(plain, 'the edit page');
@@ -380,7 +380,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
     await expectAccessible(plain, 'the edit page with a field error (422)');
 
     await plain.goto(`${stack.url}/tasks/${task!.id}/edit`);
-    const renamed = await fetch(`${stack.url}/api/tasks/${task!.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"title":"Axe plain, renamed"}' });
+    const renamed = await stack.fetch(`${stack.url}/api/tasks/${task!.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"title":"Axe plain, renamed"}' });
     expect(renamed.status).toBe(200);
     await plain.click('.task.editing button[type=submit]');
     await expect.poll(() => plain.locator('#messages').innerText()).toContain('Someone else changed this task');
@@ -405,7 +405,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
   });
 
   it('finds no violation while the task service is unavailable (list, form message, error page and message)', async () => {
-    const [task] = await createTasks(stack.url, [{ title: 'Axe outage' }]);
+    const [task] = await createTasks(stack, [{ title: 'Axe outage' }]);
     await page.goto(`${stack.url}/?q=outage`);
     await stack.backend.stop();
     try {

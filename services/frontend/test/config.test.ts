@@ -25,6 +25,12 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads the cookie Secure mode and the trusted proxies, and refuses a mode it does not know', () => {
+    expect(loadConfig(valid)).toMatchObject({ cookieSecure: 'auto', trustProxy: 'loopback, linklocal, uniquelocal' });
+    expect(loadConfig({ ...valid, COOKIE_SECURE: 'always', TRUST_PROXY: '10.0.0.0/8' })).toMatchObject({ cookieSecure: 'always', trustProxy: '10.0.0.0/8' });
+    expect(() => loadConfig({ ...valid, COOKIE_SECURE: 'sometimes' })).toThrow(/COOKIE_SECURE/);
+  });
+
   it('requires the backend URL and the session secret', () => {
     expect(() => loadConfig({})).toThrow(/BACKEND_API_URL is required[\s\S]*SESSION_SECRET is required/);
   });

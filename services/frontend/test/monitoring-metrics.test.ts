@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase, freePort } from '@task-manager/kit/testing';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { BackendProcess, FRONTEND_MAIN, SESSION_SECRET, createTasks } from './support.js';
+import { BackendProcess, FRONTEND_MAIN, SESSION_SECRET, apiToken, createTasks, withToken } from './support.js';
 
 const repo = path.resolve(import.meta.dirname, '../../..');
 const chart = path.join(repo, 'charts/task-manager');
@@ -73,7 +73,7 @@ describe('the dashboard and the alerts read only metrics the services export', (
     for (let attempt = 0; attempt < 200 && (await fetch(`${frontend}/readyz`).then((r) => r.status, () => 0)) !== 200; attempt++) await sleep(100);
 
     // A little of what users do: a page, a task created through the frontend, the API directly, a miss.
-    await createTasks(frontend, [{ title: 'scraped' }]);
+    await createTasks({ url: frontend, fetch: withToken(await apiToken(backend.url)) }, [{ title: 'scraped' }]);
     for (const url of [`${frontend}/`, `${backend.url}/api/tasks`, `${backend.url}/no/such/path`]) expect((await fetch(url)).status).toBeLessThan(500);
     for (const port of [backend.metricsPort, metricsPort]) {
       const scrape = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

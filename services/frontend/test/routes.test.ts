@@ -109,13 +109,13 @@ describe('creating a task', () => {
     const key = /name="_key" value="([^"]+)"/.exec(page)?.[1];
     expect(key).toMatch(/^[0-9a-f-]{36}$/);
     for (let i = 0; i < 2; i++) expect((await ui.post('/tasks', { _csrf: ui.csrf, _key: key!, title: 'Submitted twice' })).status).toBe(303);
-    const list = (await (await fetch(`${stack.url}/api/tasks?q=${encodeURIComponent('Submitted twice')}`)).json()) as { items: unknown[] };
+    const list = (await (await stack.fetch(`${stack.url}/api/tasks?q=${encodeURIComponent('Submitted twice')}`)).json()) as { items: unknown[] };
     expect(list.items).toHaveLength(1);
   });
 
   it('escapes user text: a script title is shown as text', async () => {
     const ui = new UiClient(stack.url);
-    await createTasks(stack.url, [{ title: '<script>alert(1)</script>', tags: ['<b>x</b>'] }]);
+    await createTasks(stack, [{ title: '<script>alert(1)</script>', tags: ['<b>x</b>'] }]);
     const page = await ui.get('/?q=alert');
     expect(page.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(page.text).not.toContain('<script>alert(1)</script>');
@@ -124,13 +124,13 @@ describe('creating a task', () => {
 });
 
 async function apiTask(id: string): Promise<{ title: string; status: string; version: number } | undefined> {
-  const response = await fetch(`${stack.url}/api/tasks/${id}`);
+  const response = await stack.fetch(`${stack.url}/api/tasks/${id}`);
   return response.status === 200 ? ((await response.json()) as { title: string; status: string; version: number }) : undefined;
 }
 
 describe('editing a task', () => {
   it('opens the edit form as a fragment for htmx and as a full page otherwise', async () => {
-    const [task] = await createTasks(stack.url, [{ title: 'Editable', tags: ['a', 'b'] }]);
+    const [task] = await createTasks(stack, [{ title: 'Editable', tags: ['a', 'b'] }]);
     const ui = new UiClient(stack.url);
     const fragment = await ui.get(`/tasks/${task!.id}/edit`, htmx);
     expect(fragment.text.trimStart()).toMatch(new RegExp(`^<li id="task-${task!.id}" class="task editing">`));
@@ -142,7 +142,7 @@ describe('editing a task', () => {
   });
 
   it('lists each row as its current version, with the viewer’s own CSRF token', async () => {
-    const [task] = await createTasks(stack.url, [{ title: 'Rowcache first title' }]);
+    const [task] = await createTasks(stack, [{ title: 'Rowcache first title' }]);
     const rowOf = (page: string) => new RegExp(`<li id="task-${task!.id}"[\\s\\S]*?</li>`).exec(page)?.[0] ?? '';
     const alice = new UiClient(stack.url);
     const bob = new UiClient(stack.url);
@@ -155,7 +155,7 @@ describe('editing a task', () => {
     expect(bobRow.replace(bob.csrf, alice.csrf)).toBe(aliceRow);
 
     // changed straight at the backend, so nothing in the frontend hears of it but the new version
-    const changed = await fetch(`${stack.backend.url}/api/tasks/${task!.id}`, {
+    const changed = await stack.fetch(`${stack.backend.url}/api/tasks/${task!.id}`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
       body: '{"title":"Rowcache second title","status":"done"}',
@@ -173,7 +173,7 @@ describe('editing a task', () => {
       const metrics = await stack.metrics.registry.metrics();
       return Number(/backend_request_duration_seconds_count\{[^}]*route="\/api\/tasks"[^}]*status_code="304"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
     };
-    const [task] = await createTasks(stack.url, [{ title: 'Keptlist original' }]);
+    const [task] = await createTasks(stack, [{ title: 'Keptlist original' }]);
     const ui = new UiClient(stack.url);
     const first = (await ui.get('/?q=keptlist')).text;
     // The backend's ETag names the whole server's state, which the browser tests change
@@ -188,7 +188,7 @@ describe('editing a task', () => {
     expect(repeatWasNotModified).toBe(true);
 
     const direct = (method: string, body?: string) =>
-      fetch(`${stack.backend.url}/api/tasks/${task!.id}`, { method, headers: { 'content-type': 'application/json' }, body });
+      stack.fetch(`${stack.backend.url}/api/tasks/${task!.id}`, { method, headers: { 'content-type': 'application/json' }, body });
     expect((await direct('PATCH', '{"title":"Keptlist renamed"}')).status).toBe(200);
     const renamed = (await ui.get('/?q=keptlist')).text;
     expect(renamed).toContain('>Keptlist renamed</a>');
@@ -200,7 +200,7 @@ describe('editing a task', () => {
   });
 
   it('saves with htmx and answers the row plus the counts', async () => {
-    const [task] = await createTasks(stack.url, [{ title: 'Before' }]);
+    const [task] = await createTasks(stack, [{ title: 'Before' }]);
     const ui = new UiClient(stack.url);
     await ui.open();
     const saved = await ui.post(`/tasks/${task!.id}`, { _form: 'edit', version: String(task!.version), title: 'After', tags: 'x, y', dueDate: '' }, { ...htmx, 'X-CSRF-Token': ui.csrf });
@@ -212,7 +212,7 @@ describe('editing a task', () => {
   });
 
   it('answers a stale version with the current task and a clear message, changing nothing (htmx)', async () => {
-    const [task] = await createTasks(stack.url, [{ title: 'Original' }]);
+    const [task] = await createTasks(stack, [{ title: 'Original' }]);
     const ui = new UiClient(stack.url);
     await ui.open();
     expect((await ui.post(`/tasks/${task!.id}`, { _csrf: ui.csrf, version: String(task!.version), title: 'First writer' })).status).toBe(303);
@@ -225,8 +225,8 @@ describe('editing a task', () => {
   });
 
   it('without JavaScript, a stale save goes back to the edit page with the fresh values and the message', async () => {
-    const [task] = await createTasks(stack.url, [{ title: 'Plain original' }]);
-    await fetch(`${stack.url}/api/tasks/${task!.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Changed elsewhere' }) });
+    const [task] = await createTasks(stack, [{ title: 'Plain original' }]);
+    await stack.fetch(`${stack.url}/api/tasks/${task!.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Changed elsewhere' }) });
     const ui = new UiClient(stack.url);
     await ui.open();
     const stale = await ui.post(`/tasks/${task!.id}`, { _csrf: ui.csrf, _form: 'edit', version: String(task!.version), title: 'Mine' });
@@ -238,7 +238,7 @@ describe('editing a task', () => {
   });
 
   it('shows 422 details in the edit form, for htmx and for plain posts', async () => {
-    const [task] = await createTasks(stack.url, [{ title: 'Valid' }]);
+    const [task] = await createTasks(stack, [{ title: 'Valid' }]);
     const ui = new UiClient(stack.url);
     await ui.open();
     const fragment = await ui.post(`/tasks/${task!.id}`, { _form: 'edit', version: String(task!.version), title: '', description: 'still here' }, { ...htmx, 'X-CSRF-Token': ui.csrf });
@@ -253,7 +253,7 @@ describe('editing a task', () => {
   });
 
   it('shows a change the row sent and the backend refused (422) in the edit form with its field errors, not as a 502', async () => {
-    const [task] = await createTasks(stack.url, [{ title: 'Changed from its row', tags: ['kept'] }]);
+    const [task] = await createTasks(stack, [{ title: 'Changed from its row', tags: ['kept'] }]);
     const ui = new UiClient(stack.url);
     await ui.open();
     const fromRow = { version: String(task!.version), status: 'someday', priority: 'high' };
@@ -283,7 +283,7 @@ describe('editing a task', () => {
 
 describe('deleting and bulk actions', () => {
   it('deletes with htmx (an empty row and fresh counts) and without JavaScript (redirect with a flash)', async () => {
-    const [one, two] = await createTasks(stack.url, [{ title: 'Delete me (htmx)' }, { title: 'Delete me (plain)' }]);
+    const [one, two] = await createTasks(stack, [{ title: 'Delete me (htmx)' }, { title: 'Delete me (plain)' }]);
     const ui = new UiClient(stack.url);
     await ui.open();
     const viaHtmx = await ui.post(`/tasks/${one!.id}/delete`, {}, { ...htmx, 'X-CSRF-Token': ui.csrf });
@@ -299,7 +299,7 @@ describe('deleting and bulk actions', () => {
   });
 
   it('marks several done without JavaScript and returns to the list it came from', async () => {
-    const tasks = await createTasks(stack.url, [{ title: 'Bulk one' }, { title: 'Bulk two' }, { title: 'Bulk untouched' }]);
+    const tasks = await createTasks(stack, [{ title: 'Bulk one' }, { title: 'Bulk two' }, { title: 'Bulk untouched' }]);
     const ui = new UiClient(stack.url);
     await ui.open();
     const done = await ui.post('/tasks/bulk', { _csrf: ui.csrf, _return: '/?q=bulk', action: 'done', ids: [tasks[0]!.id, tasks[1]!.id] });
@@ -311,7 +311,7 @@ describe('deleting and bulk actions', () => {
   });
 
   it('deletes several with htmx, answering the list with a message', async () => {
-    const tasks = await createTasks(stack.url, [{ title: 'Gone one' }, { title: 'Gone two' }]);
+    const tasks = await createTasks(stack, [{ title: 'Gone one' }, { title: 'Gone two' }]);
     const ui = new UiClient(stack.url);
     await ui.open();
     const deleted = await ui.post('/tasks/bulk', { _return: '/?q=gone', action: 'delete', ids: tasks.map((t) => t.id) }, { ...htmx, 'X-CSRF-Token': ui.csrf });
@@ -323,7 +323,7 @@ describe('deleting and bulk actions', () => {
   });
 
   it('changes nothing when one of the ids is unknown, and says so', async () => {
-    const [task] = await createTasks(stack.url, [{ title: 'Bulk survivor' }]);
+    const [task] = await createTasks(stack, [{ title: 'Bulk survivor' }]);
     const ui = new UiClient(stack.url);
     await ui.open();
     await ui.post('/tasks/bulk', { _csrf: ui.csrf, action: 'delete', ids: [task!.id, '00000000-0000-4000-8000-000000000000'] });
@@ -344,7 +344,7 @@ describe('deleting and bulk actions', () => {
 
 describe('paging', () => {
   it('pages with keyset cursors: a plain link and an htmx "load more" fragment', async () => {
-    await createTasks(stack.url, Array.from({ length: 53 }, (_, i) => ({ title: `Page item ${i}`, tags: ['pageme'] })));
+    await createTasks(stack, Array.from({ length: 53 }, (_, i) => ({ title: `Page item ${i}`, tags: ['pageme'] })));
     const ui = new UiClient(stack.url);
     const first = await ui.get('/?tag=pageme');
     expect(first.text.match(/<li id="task-/g)).toHaveLength(50);
@@ -363,7 +363,7 @@ describe('paging', () => {
 
 describe('sorting', () => {
   it('passes sort and order to the backend and keeps them selected in the form', async () => {
-    await createTasks(stack.url, [{ title: 'Sort bravo', tags: ['sorting'] }, { title: 'Sort alpha', tags: ['sorting'] }, { title: 'Sort charlie', tags: ['sorting'] }]);
+    await createTasks(stack, [{ title: 'Sort bravo', tags: ['sorting'] }, { title: 'Sort alpha', tags: ['sorting'] }, { title: 'Sort charlie', tags: ['sorting'] }]);
     const ui = new UiClient(stack.url);
     const titles = async (query: string) => [...(await ui.get(`/?tag=sorting&${query}`)).text.matchAll(/>(Sort \w+)<\/a>/g)].map((m) => m[1]);
     expect(await titles('sort=title&order=asc')).toEqual(['Sort alpha', 'Sort bravo', 'Sort charlie']);
@@ -393,7 +393,7 @@ describe('bad input never gets a 500', () => {
     expect(missing.text).toContain('There is no page at /no/such/page.');
     const tampered = await fetch(`${stack.url}/tasks`, {
       method: 'POST',
-      headers: { cookie: 'tm_session=eyJjc3JmIjoiYWJjIn0.forged', 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { cookie: `tm_session=eyJjc3JmIjoiYWJjIn0.forged; tm_sid=${ui.sessionToken}`, 'content-type': 'application/x-www-form-urlencoded' },
       body: '_csrf=abc&title=forged',
       redirect: 'manual',
     });
@@ -403,7 +403,7 @@ describe('bad input never gets a 500', () => {
 
 describe('/api pass-through', () => {
   it('passes requests and answers through unchanged, with no CSRF check', async () => {
-    const created = await fetch(`${stack.url}/api/tasks`, {
+    const created = await stack.fetch(`${stack.url}/api/tasks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': 'passthrough-test-1' },
       body: JSON.stringify({ title: 'Through the frontend' }),
@@ -413,7 +413,7 @@ describe('/api pass-through', () => {
     expect(created.headers.get('etag')).toBe('"1"');
     expect(created.headers.get('x-request-id')).toBe('passthrough-test-1');
     const task = (await created.json()) as { id: string };
-    const stale = await fetch(`${stack.url}/api/tasks/${task.id}`, {
+    const stale = await stack.fetch(`${stack.url}/api/tasks/${task.id}`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json', 'if-match': '"7"' },
       body: JSON.stringify({ title: 'x' }),
@@ -421,9 +421,9 @@ describe('/api pass-through', () => {
     expect(stale.status).toBe(412);
     expect(stale.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
     expect(((await stale.json()) as { current: { id: string } }).current.id).toBe(task.id);
-    const invalid = await fetch(`${stack.url}/api/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":' });
+    const invalid = await stack.fetch(`${stack.url}/api/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":' });
     expect(invalid.status).toBe(400);
-    expect((await fetch(`${stack.url}/api/tasks/${task.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await stack.fetch(`${stack.url}/api/tasks/${task.id}`, { method: 'DELETE' })).status).toBe(204);
   });
 
   it('records backend calls and page requests by route template in the metrics', async () => {
@@ -444,7 +444,7 @@ describe('the header counts', () => {
   it('are shared by concurrent pages, yet never hide a change made through the frontend', async () => {
     const ui = new UiClient(stack.url);
     const before = await allCount(ui);
-    await createTasks(stack.url, [{ title: 'Counted at once' }]);
+    await createTasks(stack, [{ title: 'Counted at once' }]);
     expect(await allCount(ui)).toBe(before + 1);
     const calls = await statsCalls();
     const pages = await Promise.all(Array.from({ length: 10 }, () => ui.get('/')));
@@ -455,7 +455,7 @@ describe('the header counts', () => {
   it('show a change made elsewhere (straight at the backend) within a second', async () => {
     const ui = new UiClient(stack.url);
     const before = await allCount(ui);
-    const direct = await fetch(`${stack.backend.url}/api/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":"Made elsewhere"}' });
+    const direct = await stack.fetch(`${stack.backend.url}/api/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":"Made elsewhere"}' });
     expect(direct.status).toBe(201);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect(await allCount(ui)).toBe(before + 1);
@@ -482,7 +482,7 @@ describe('when the backend is down', () => {
       expect(viaHtmx.status).toBe(503);
       expect(viaHtmx.text).toContain('value="Typed while down"');
       expect(viaHtmx.text).toContain('unavailable');
-      const api = await fetch(`${stack.url}/api/tasks`);
+      const api = await stack.fetch(`${stack.url}/api/tasks`);
       expect(api.status).toBe(503);
       expect(api.headers.get('content-type')).toContain('application/problem+json');
       expect((await fetch(`${stack.url}/readyz`)).status).toBe(200);

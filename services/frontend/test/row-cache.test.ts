@@ -22,6 +22,10 @@ const task = (id: number, fields: Partial<Task> = {}): Task => ({
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
   version: 1,
+  createdBy: null,
+  createdByName: null,
+  assigneeId: null,
+  assigneeName: null,
   ...fields,
 });
 
@@ -32,6 +36,7 @@ function viewer(name: string) {
     flash: { kind: 'success', text: `${name}-flash-message` },
     session: { csrf: `${name}-csrf-token-0123456789`, user: `${name}-user` },
     user: { name: `${name}-user`, role: `${name}-role` },
+    canWrite: true,
   };
 }
 
@@ -69,6 +74,29 @@ describe('the row cache', () => {
     expect(rowsOf(bobPage, bob)).toEqual(keptForBob.map((row) => row.trim()));
   });
 
+  it('keeps a viewer’s rows apart from a member’s: a viewer never gets the write controls, a member always does', async () => {
+    const app = express();
+    configureViews(app, path.join(root, 'views'), await Assets.load(path.join(root, 'public')));
+    const tasks = [task(11), task(12, { status: 'done' })];
+    const render = (canWrite: boolean) =>
+      new Promise<string>((resolve, reject) => {
+        const context = { csrfToken: canWrite ? 'member-token' : 'viewer-token', canWrite, page: { items: tasks, nextCursor: null }, filters: {}, today: '2026-06-01' };
+        app.render('tasks/list.njk', context, (error, html) => (error ? reject(error) : resolve(html!)));
+      });
+    const writeControls = /name="ids"|name="status"|name="_csrf"|\/delete"|\/edit"|Mark done/;
+    // Each order: whichever role fills the cache first, the other must not be served its rows.
+    for (const order of [[true, false, true], [false, true, false]]) {
+      for (const canWrite of order) {
+        const rows = (await render(canWrite)).match(/<li id="task-[\s\S]*?<\/li>/g) ?? [];
+        expect(rows).toHaveLength(tasks.length);
+        for (const row of rows) {
+          if (canWrite) expect(row).toMatch(writeControls);
+          else expect(row).not.toMatch(writeControls);
+        }
+      }
+    }
+  });
+
   it('renders rows from nothing but the task, the day and the CSRF token (row.njk names nothing else)', async () => {
     const source = await readFile(path.join(root, 'views/tasks/row.njk'), 'utf8');
     const { parser, nodes } = nunjucks as unknown as {
@@ -78,7 +106,7 @@ describe('the row cache', () => {
     const names = new Set(parser.parse(source).findAll(nodes.Symbol).map((symbol) => symbol.value));
     // The row's own names (the macro, its parameters, its loops and sets), the task-independent
     // labels, options (rendered once at start-up) and filters, and what the row cache passes in.
-    const allowed = ['row', 'task', 'csrfToken', 'today', 'focus', 'notice', 'overdue', 'url', 'tag', 'each', 'tasks', 'separator', 'focusRow'];
+    const allowed = ['row', 'task', 'csrfToken', 'today', 'canWrite', 'focus', 'notice', 'overdue', 'url', 'tag', 'each', 'tasks', 'separator', 'focusRow'];
     const shared = ['STATUS_LABELS', 'STATUS_OPTIONS', 'PRIORITY_LABELS', 'PRIORITY_OPTIONS', 'day', 'urlencode'];
     expect([...names].filter((name) => !allowed.includes(name) && !shared.includes(name))).toEqual([]);
   });

@@ -27,7 +27,7 @@ const listCalls = async () => {
 };
 
 it('shares list calls between pages asked for together, yet every page shows each change made before it', async () => {
-  const [task] = await createTasks(stack.url, [{ title: 'Burstlist 0' }]);
+  const [task] = await createTasks(stack, [{ title: 'Burstlist 0' }]);
   const ui = new UiClient(stack.url);
   const callsBefore = await listCalls();
   let pages = 0;
@@ -39,7 +39,7 @@ it('shares list calls between pages asked for together, yet every page shows eac
     }
   });
   for (let round = 1; round <= 10; round++) {
-    const renamed = await fetch(`${stack.backend.url}/api/tasks/${task!.id}`, {
+    const renamed = await stack.fetch(`${stack.backend.url}/api/tasks/${task!.id}`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ title: `Burstlist ${round}` }),

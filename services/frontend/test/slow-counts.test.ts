@@ -48,7 +48,7 @@ async function timedGet(ui: UiClient, path: string, headers: Record<string, stri
 
 /** Creates a task straight at the backend, as another replica or client would: the frontend cannot know. */
 async function createElsewhere(title: string): Promise<void> {
-  const response = await fetch(`${stack.backend.url}/api/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title }) });
+  const response = await stack.fetch(`${stack.backend.url}/api/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title }) });
   expect(response.status).toBe(201);
 }
 

@@ -17,6 +17,14 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOTS = path.join(repo, 'test-results');
 export const SESSION_SECRET = 'test-session-secret-that-is-long-enough-0123456789';
 
+export interface Account {
+  email: string;
+  password: string;
+}
+
+/** The admin every backend under test starts with (ADMIN_EMAIL, ADMIN_PASSWORD). */
+export const ADMIN: Account = { email: 'admin@example.test', password: 'the admin password of the tests' };
+
 /** The real backend as its own process, as in production; it can be stopped and started again on its port. */
 export class BackendProcess {
   private child: ChildProcess | undefined;
@@ -48,6 +56,8 @@ export class BackendProcess {
         METRICS_PORT: String(this.metricsPort),
         LOG_LEVEL: 'warn',
         MIGRATE_ON_START: 'true',
+        ADMIN_EMAIL: ADMIN.email,
+        ADMIN_PASSWORD: ADMIN.password,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -123,19 +133,41 @@ export interface Stack {
   url: string;
   backend: BackendProcess;
   metrics: Metrics;
+  /** An API token of the admin, for calls made around the UI. */
+  token: string;
+  /** fetch with the admin's token: what a script does through /api. */
+  fetch(url: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
 }
 
-/** A fresh database, the real backend on it, and the real frontend app in this process. */
-export async function startStack(options: { backendUrl?: string; timeoutMs?: number } = {}): Promise<Stack> {
-  const database = await createTestDatabase(inject('pgAdminUrl'));
-  const backend = await BackendProcess.start(database.url);
-  const metrics = new Metrics('frontend');
-  const client = new BackendClient({
-    baseUrl: new URL(options.backendUrl ?? backend.url),
-    timeoutMs: options.timeoutMs ?? 2000,
-    registry: metrics.registry,
+/** An API token for `account`, from the backend's POST /api/login. */
+export async function apiToken(baseUrl: string, account: Account = ADMIN): Promise<string> {
+  const response = await fetch(`${baseUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(account) });
+  if (response.status !== 200) throw new Error(`signing in as ${account.email} answered ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { token: string }).token;
+}
+
+/** fetch with `token` as the bearer. */
+export function withToken(token: string): (url: string, init?: RequestInit) => Promise<Response> {
+  return (url, init = {}) => fetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } });
+}
+
+/** A new user with `role`, created by the admin; their password is the account's. */
+export async function createUser(stack: Pick<Stack, 'backend' | 'fetch'>, role: 'viewer' | 'member' | 'admin', name = `${role} ${Math.random().toString(36).slice(2, 8)}`): Promise<Account & { id: string }> {
+  const account = { email: `${name.replace(/\W+/g, '.')}@example.test`, password: `password of ${name}` };
+  const response = await stack.fetch(`${stack.backend.url}/api/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...account, displayName: name, role }),
   });
+  if (response.status !== 201) throw new Error(`creating a ${role} answered ${response.status}: ${await response.text()}`);
+  return { ...account, id: ((await response.json()) as { id: string }).id };
+}
+
+/** The real frontend app in this process, in front of `backendUrl`. */
+export async function startFrontend(backendUrl: string, options: { timeoutMs?: number } = {}): Promise<{ url: string; metrics: Metrics; close(): Promise<void> }> {
+  const metrics = new Metrics('frontend');
+  const client = new BackendClient({ baseUrl: new URL(backendUrl), timeoutMs: options.timeoutMs ?? 2000, registry: metrics.registry });
   const app = await createApp({
     backend: client,
     sessionSecret: SESSION_SECRET,
@@ -148,23 +180,40 @@ export async function startStack(options: { backendUrl?: string; timeoutMs?: num
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    backend,
     metrics,
     async close() {
       await new Promise((resolve) => server.close(resolve));
       server.closeAllConnections();
       await client.close();
+    },
+  };
+}
+
+/** A fresh database, the real backend on it, and the real frontend app in this process. */
+export async function startStack(options: { backendUrl?: string; timeoutMs?: number } = {}): Promise<Stack> {
+  const database = await createTestDatabase(inject('pgAdminUrl'));
+  const backend = await BackendProcess.start(database.url);
+  const frontend = await startFrontend(options.backendUrl ?? backend.url, options);
+  const token = await apiToken(backend.url);
+  return {
+    url: frontend.url,
+    backend,
+    metrics: frontend.metrics,
+    token,
+    fetch: withToken(token),
+    async close() {
+      await frontend.close();
       await backend.stop();
       await database.drop();
     },
   };
 }
 
-/** Creates tasks straight through the /api pass-through, the way other clients do. */
-export async function createTasks(baseUrl: string, tasks: Record<string, unknown>[]): Promise<{ id: string; version: number; title: string }[]> {
+/** Creates tasks straight through the /api pass-through, the way other clients do (with the admin's token). */
+export async function createTasks(stack: Pick<Stack, 'url' | 'fetch'>, tasks: Record<string, unknown>[]): Promise<{ id: string; version: number; title: string }[]> {
   const created = [];
   for (const task of tasks) {
-    const response = await fetch(`${baseUrl}/api/tasks`, {
+    const response = await stack.fetch(`${stack.url}/api/tasks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(task),
@@ -177,13 +226,52 @@ export async function createTasks(baseUrl: string, tasks: Record<string, unknown
 
 /**
  * A cookie-keeping client that speaks to the UI as a browser without JavaScript does (or as
- * htmx does, with `htmx: true`), reading the CSRF token from the page it was given.
+ * htmx does, with `htmx: true`), reading the CSRF token from the page it was given. It signs
+ * in as `account` (the admin unless told otherwise) before its first request; with `null`, it
+ * stays signed out.
  */
 export class UiClient {
-  private cookie = '';
+  private readonly cookies = new Map<string, string>();
+  private signedIn = false;
   csrf = '';
 
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    readonly account: Account | null = ADMIN,
+  ) {}
+
+  /** The cookie line of the last Set-Cookie for `name`, attributes and all. */
+  readonly setCookies = new Map<string, string>();
+
+  /** The UI's sign-in: the login form's CSRF token, then the form. Answers the POST's response. */
+  async signIn(account: Account = this.account ?? ADMIN, next?: string) {
+    this.signedIn = true;
+    const form = await this.request('GET', '/login', undefined, {});
+    const token = /name="_csrf" value="([^"]+)"/.exec(form.text)?.[1];
+    if (!token) throw new Error(`no CSRF token on /login (status ${form.status})`);
+    const answer = await this.post('/login', { _csrf: token, email: account.email, password: account.password, ...(next ? { next } : {}) });
+    if (answer.status === 303) await this.open(answer.headers.get('location') ?? '/');
+    return answer;
+  }
+
+  /** The same browser (its cookies) speaking to another frontend replica. */
+  on(baseUrl: string): UiClient {
+    const twin = new UiClient(baseUrl, this.account);
+    twin.signedIn = this.signedIn;
+    twin.csrf = this.csrf;
+    for (const [name, value] of this.cookies) twin.cookies.set(name, value);
+    return twin;
+  }
+
+  /** The Cookie header this client sends. */
+  get cookieHeader(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  /** The backend session token this client holds, if any. */
+  get sessionToken(): string | undefined {
+    return this.cookies.get('tm_sid');
+  }
 
   async get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string }> {
     return this.request('GET', path, undefined, headers);
@@ -205,14 +293,23 @@ export class UiClient {
   }
 
   private async request(method: string, path: string, body: URLSearchParams | undefined, headers: Record<string, string>) {
+    if (this.account && !this.signedIn) await this.signIn();
+    const cookie = this.cookieHeader;
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
       body,
       redirect: 'manual',
-      headers: { ...(this.cookie ? { cookie: this.cookie } : {}), ...headers },
+      headers: { ...(cookie ? { cookie } : {}), ...headers },
     });
-    const setCookie = response.headers.getSetCookie().find((line) => line.startsWith('tm_session='));
-    if (setCookie) this.cookie = setCookie.split(';')[0]!;
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq);
+      const value = pair!.slice(eq + 1);
+      this.setCookies.set(name, line);
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
     return { status: response.status, headers: response.headers, text: await response.text() };
   }
 }

@@ -19,6 +19,10 @@ const task: Task = {
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
   version: 1,
+  createdBy: null,
+  createdByName: null,
+  assigneeId: null,
+  assigneeName: null,
 };
 // A count unique to each status, so the header must show each status's own.
 const stats: Stats = {
@@ -49,6 +53,7 @@ describe("the views offer the contract's statuses and priorities", () => {
   it('in the filters, the new-task form, the row and the counts, with their labels', async () => {
     const page = await render('tasks/page.njk', {
       csrfToken: 'token',
+      canWrite: true,
       stats,
       page: { items: [task], nextCursor: null },
       filters: {},
@@ -71,7 +76,7 @@ describe("the views offer the contract's statuses and priorities", () => {
     for (const status of STATUSES) {
       for (const priority of PRIORITIES) {
         const edited = { ...task, status, priority };
-        const row = await render('tasks/row.njk', { csrfToken: 'token', task: edited, today: '2026-06-01' });
+        const row = await render('tasks/row.njk', { csrfToken: 'token', canWrite: true, task: edited, today: '2026-06-01' });
         const form = await render('tasks/edit.njk', { csrfToken: 'token', task: edited, form: { values: edited, errors: {}, messages: [] } });
         for (const html of [row, form]) {
           expect(options(html, 'status')).toEqual(statusChoices);

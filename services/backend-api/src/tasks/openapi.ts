@@ -1,4 +1,19 @@
 import {
+  Activity,
+  ActivityList,
+  LoginRequest,
+  LoginResult,
+  PasswordChange,
+  SessionResult,
+  Token,
+  TokenCreate,
+  TokenCreated,
+  TokenList,
+  User,
+  UserCreate,
+  UserList,
+  UserPatch,
+  UserId,
   BulkRequest,
   BulkResult,
   IdempotencyKey,
@@ -16,9 +31,36 @@ import {
   TaskPatch,
   ValidationProblem,
 } from '@task-manager/contract';
+import { SECURITY_SCHEMES, open, requires } from '../accounts/access.js';
 
 /** The contract's schemas, as the document's components: written once, in services/contract. */
-const schemas = { Task, TaskCreate, TaskPatch, TaskList, BulkRequest, BulkResult, Stats, Problem, ValidationProblem, StaleProblem, MissingProblem };
+const schemas = {
+  Task,
+  TaskCreate,
+  TaskPatch,
+  TaskList,
+  BulkRequest,
+  BulkResult,
+  Stats,
+  Problem,
+  ValidationProblem,
+  StaleProblem,
+  MissingProblem,
+  User,
+  UserList,
+  UserCreate,
+  UserPatch,
+  LoginRequest,
+  LoginResult,
+  SessionResult,
+  PasswordChange,
+  Token,
+  TokenList,
+  TokenCreate,
+  TokenCreated,
+  Activity,
+  ActivityList,
+};
 type SchemaName = keyof typeof schemas;
 
 const ref = (name: SchemaName) => ({ $ref: `#/components/schemas/${name}` });
@@ -37,14 +79,25 @@ const malformed = problem('Malformed JSON, or a malformed header');
 const tooLarge = problem('Body too large');
 const notJson = problem('Not JSON');
 const invalid = problem('Invalid fields', 'ValidationProblem');
+const userId = { name: 'id', in: 'path', required: true, schema: UserId };
+const signInResponses = {
+  400: malformed,
+  401: problem('Wrong email or password'),
+  413: tooLarge,
+  415: notJson,
+  422: invalid,
+  429: { ...problem('Too many failed sign-ins for this account or address'), headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } } },
+};
 
 /** The API's OpenAPI 3.1 description; the tests validate real responses against it, and a fuzzer requests generated from it. */
 export const openApiDocument = {
   openapi: '3.1.0',
-  info: { title: 'Task Manager API', version: '1.0.0', description: 'Tasks stored in PostgreSQL. Errors are RFC 9457 problem details.' },
+  info: { title: 'Task Manager API', version: '1.0.0', description:
+      'Tasks stored in PostgreSQL. Errors are RFC 9457 problem details. Every operation but the open ones (`security: []`) needs a Bearer token or the session cookie; `x-required-role` names the least role it needs (viewer < member < admin).',
+  },
   paths: {
     '/api/tasks': {
-      get: {
+      get: requires('viewer', {
         operationId: 'listTasks',
         summary: 'List tasks, filtered and sorted, one keyset page at a time',
         parameters: [
@@ -72,8 +125,8 @@ export const openApiDocument = {
           304: { description: 'The list named in If-None-Match is still current' },
           422: problem('Invalid query parameters', 'ValidationProblem'),
         },
-      },
-      post: {
+      }),
+      post: requires('member', {
         operationId: 'createTask',
         parameters: [
           {
@@ -95,17 +148,17 @@ export const openApiDocument = {
           409: problem('The task first created with this Idempotency-Key has since been deleted'),
           413: tooLarge,
           415: notJson,
-          422: problem('Invalid fields, or an Idempotency-Key used before with another body', 'ValidationProblem'),
+          422: problem('Invalid fields, an assignee who is not an active user, or an Idempotency-Key used before (by you) with another body', 'ValidationProblem'),
         },
-      },
+      }),
     },
     '/api/tasks/{id}': {
       parameters: [taskId],
-      get: {
+      get: requires('viewer', {
         operationId: 'getTask',
         responses: { 200: { description: 'The task', headers: etagHeader, content: json('Task') }, 404: problem('No such task') },
-      },
-      patch: {
+      }),
+      patch: requires('member', {
         operationId: 'updateTask',
         parameters: [ifMatch],
         requestBody: { required: true, content: json('TaskPatch') },
@@ -118,15 +171,23 @@ export const openApiDocument = {
           415: notJson,
           422: invalid,
         },
-      },
-      delete: {
+      }),
+      delete: requires('member', {
         operationId: 'deleteTask',
         parameters: [ifMatch],
         responses: { 204: { description: 'Deleted' }, 400: malformed, 404: problem('No such task'), 412: problem('Stale version', 'StaleProblem') },
-      },
+      }),
+    },
+    '/api/tasks/{id}/activity': {
+      parameters: [taskId],
+      get: requires('viewer', {
+        operationId: 'taskActivity',
+        summary: "The task's history, oldest first: who, when, and each field's old and new value (kept after the task is deleted)",
+        responses: { 200: { description: 'The history', content: json('ActivityList') }, 404: problem('No such task, now or before') },
+      }),
     },
     '/api/tasks/bulk': {
-      post: {
+      post: requires('member', {
         operationId: 'bulkTasks',
         summary: `Update or delete up to ${LIMITS.bulkIds} tasks in one transaction: all or nothing`,
         requestBody: { required: true, content: json('BulkRequest') },
@@ -138,22 +199,116 @@ export const openApiDocument = {
           415: notJson,
           422: problem('Invalid request', 'ValidationProblem'),
         },
-      },
+      }),
     },
     '/api/stats': {
-      get: {
+      get: requires('viewer', {
         operationId: 'taskStats',
         description: 'Counts of every task by status and by priority, exact as of the last committed write; overdue counts the tasks not done whose dueDate is before today in UTC.',
         responses: { 200: { description: 'Counts', content: json('Stats') } },
-      },
+      }),
     },
-    '/livez': { get: { operationId: 'livez', responses: { 200: { description: 'The process answers' } } } },
+    '/api/login': {
+      post: open({
+        operationId: 'login',
+        summary: 'Sign in for a token (for scripts and API clients); it lasts the absolute session lifetime',
+        requestBody: { required: true, content: json('LoginRequest') },
+        responses: { 200: { description: 'Signed in', content: json('LoginResult') }, ...signInResponses },
+      }),
+    },
+    '/api/sessions': {
+      post: open({
+        operationId: 'createSession',
+        summary: 'Sign in for a UI session (the frontend sets its token as the tm_sid cookie); idle timeout and absolute lifetime',
+        requestBody: { required: true, content: json('LoginRequest') },
+        responses: { 201: { description: 'Signed in', content: json('SessionResult') }, ...signInResponses },
+      }),
+    },
+    '/api/logout': {
+      post: requires('viewer', { operationId: 'logout', summary: 'Revoke the token or session presented', responses: { 204: { description: 'Signed out' } } }, { temporaryPassword: true }),
+    },
+    '/api/me': {
+      get: requires('viewer', { operationId: 'me', responses: { 200: { description: 'Who you are', content: json('User') } } }, { temporaryPassword: true }),
+    },
+    '/api/me/password': {
+      post: requires(
+        'viewer',
+        {
+          operationId: 'changePassword',
+          summary: 'Change your password (your other sessions and login tokens are revoked; personal access tokens stay)',
+          requestBody: { required: true, content: json('PasswordChange') },
+          responses: { 204: { description: 'Changed' }, 400: malformed, 413: tooLarge, 415: notJson, 422: problem('Invalid fields, or a wrong current password', 'ValidationProblem') },
+        },
+        { temporaryPassword: true },
+      ),
+    },
+    '/api/me/sessions': {
+      delete: requires(
+        'viewer',
+        { operationId: 'signOutEverywhere', summary: 'Revoke all your sessions and login tokens, this one included (personal access tokens stay)', responses: { 204: { description: 'Signed out everywhere' } } },
+        { temporaryPassword: true },
+      ),
+    },
+    '/api/users': {
+      get: requires('viewer', { operationId: 'listUsers', summary: 'Everyone, active or not (the assignee picker offers the active ones)', responses: { 200: { description: 'The users', content: json('UserList') } } }),
+      post: requires('admin', {
+        operationId: 'createUser',
+        requestBody: { required: true, content: json('UserCreate') },
+        responses: {
+          201: { description: 'Created', headers: { Location: { schema: { type: 'string' } } }, content: json('User') },
+          400: malformed,
+          409: problem('A user has this email already (compared without regard to case)'),
+          413: tooLarge,
+          415: notJson,
+          422: invalid,
+        },
+      }),
+    },
+    '/api/users/{id}': {
+      parameters: [userId],
+      patch: requires('admin', {
+        operationId: 'updateUser',
+        summary: 'Change a display name, role or active flag, or set a temporary password; deactivating revokes every session and token of the user',
+        requestBody: { required: true, content: json('UserPatch') },
+        responses: {
+          200: { description: 'Updated', content: json('User') },
+          400: malformed,
+          404: problem('No such user'),
+          409: problem('The last active admin cannot be demoted or deactivated'),
+          413: tooLarge,
+          415: notJson,
+          422: invalid,
+        },
+      }),
+    },
+    '/api/tokens': {
+      get: requires('viewer', { operationId: 'listTokens', summary: 'Your personal access tokens', responses: { 200: { description: 'Your tokens', content: json('TokenList') } } }),
+      post: requires('viewer', {
+        operationId: 'createToken',
+        summary: 'A personal access token for scripts; the token is in this answer only',
+        requestBody: { required: true, content: json('TokenCreate') },
+        responses: {
+          201: { description: 'Created', headers: { Location: { schema: { type: 'string' } } }, content: json('TokenCreated') },
+          400: malformed,
+          413: tooLarge,
+          415: notJson,
+          422: problem('Invalid fields, or an expiresAt in the past', 'ValidationProblem'),
+        },
+      }),
+    },
+    '/api/tokens/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+      delete: requires('viewer', { operationId: 'revokeToken', responses: { 204: { description: 'Revoked' }, 404: problem('You have no token with this id') } }),
+    },
+    '/livez': { get: { operationId: 'livez', security: [], responses: { 200: { description: 'The process answers' } } } },
     '/readyz': {
       get: {
         operationId: 'readyz',
+        security: [],
         responses: { 200: { description: 'Database reachable and migrated' }, 503: { description: 'Not ready, or draining' } },
       },
     },
   },
-  components: { schemas },
+  components: { schemas, securitySchemes: SECURITY_SCHEMES },
+  security: [{ bearer: [] }, { session: [] }],
 } as const;

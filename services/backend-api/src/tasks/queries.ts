@@ -7,7 +7,8 @@
  * serialised again, which is most of what the list endpoint would otherwise spend.
  */
 import { PRIORITIES, STATUSES, type Stats } from '@task-manager/contract';
-import type { Database, Queryable, Sql } from '../db.js';
+import type { Database, Queryable } from '../db.js';
+import { HttpProblem } from '@task-manager/kit';
 import type { ListQuery, SortField, TaskInput, TaskPatch } from './validate.js';
 
 /** A stored task as the API shows it, already serialised, with the version for its ETag. */
@@ -19,8 +20,36 @@ export interface TaskRow {
 
 const taskJson = (sql: Queryable) => sql`json_build_object(
   'id', id, 'title', title, 'description', description, 'status', status, 'priority', priority,
-  'dueDate', due_date, 'tags', tags, 'createdAt', created_at, 'updatedAt', updated_at, 'version', version
+  'dueDate', due_date, 'tags', tags, 'assigneeId', assignee_id, 'createdBy', created_by,
+  'createdByName', (select u.display_name from users u where u.id = created_by),
+  'assigneeName', (select u.display_name from users u where u.id = assignee_id),
+  'createdAt', created_at, 'updatedAt', updated_at, 'version', version
 )::text`;
+
+/**
+ * Every write runs in a transaction that names its actor (the history trigger of migration 0004
+ * reads it) and checks, in the same statement, that a new assignee is an active user.
+ */
+function writeAs<T>(db: Database, name: string, write: Write, assigneeId: string | null | undefined, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  return db.run(name, (sql) =>
+    sql.begin(async (tx) => {
+      const [check] = await tx<{ assignable: boolean }[]>`
+        select set_config('task_manager.actor', ${write.actor}, true) is not null
+               and (${assigneeId ?? null}::uuid is null or exists(select 1 from users where id = ${assigneeId ?? null}::uuid and active)) as assignable`;
+      if (!check!.assignable) {
+        const detail = 'must be the id of an active user';
+        throw HttpProblem.of(422, `${write.assigneeField} ${detail}`, { errors: [{ field: write.assigneeField, detail }] });
+      }
+      return work(tx);
+    }),
+  ) as Promise<T>;
+}
+
+/** Who writes, and how the request names the assignee field (`assigneeId`, `patch.assigneeId`). */
+export interface Write {
+  actor: string;
+  assigneeField: string;
+}
 
 /*
  * Enum lists are bound as text[] and cast by PostgreSQL. postgres.js reads the array types
@@ -101,6 +130,8 @@ export async function listTasks(db: Database, query: ListQuery): Promise<TaskPag
           ${query.search ? sql`and (title || ' ' || description) ilike ${`%${escapeLike(query.search)}%`}` : empty}
           ${query.dueBefore ? sql`and due_date < ${query.dueBefore}::date` : empty}
           ${query.dueAfter ? sql`and due_date > ${query.dueAfter}::date` : empty}
+          ${query.assignee === null ? sql`and assignee_id is null` : query.assignee ? sql`and assignee_id = ${query.assignee}::uuid` : empty}
+          ${query.createdBy ? sql`and created_by = ${query.createdBy}::uuid` : empty}
           ${after}
         order by ${by} ${direction}, id ${direction}
         limit ${query.limit + 1}
@@ -129,17 +160,17 @@ export async function getTask(db: Database, id: string): Promise<TaskRow | undef
  * One clock reading for both timestamps: the columns' defaults read the clock once each, and a
  * new task's updatedAt trailed its createdAt by a microsecond in a few inserts in a hundred.
  */
-function insertTask(sql: Queryable, input: TaskInput) {
+function insertTask(sql: Queryable, input: TaskInput, createdBy: string) {
   return sql<TaskRow[]>`
-    insert into tasks (title, description, status, priority, due_date, tags, created_at, updated_at)
+    insert into tasks (title, description, status, priority, due_date, tags, assignee_id, created_by, created_at, updated_at)
     select ${input.title}, ${input.description}, ${input.status}::task_status, ${input.priority}::task_priority,
-           ${input.dueDate}::date, ${input.tags}::text[], created, created
+           ${input.dueDate}::date, ${input.tags}::text[], ${input.assigneeId}::uuid, ${createdBy}::uuid, created, created
     from (select clock_timestamp() as created) as clock
     returning id, version, ${taskJson(sql)} as task`;
 }
 
-export async function createTask(db: Database, input: TaskInput): Promise<TaskRow> {
-  const [row] = await db.run('tasks.create', (sql) => insertTask(sql, input));
+export async function createTask(db: Database, write: Write, input: TaskInput): Promise<TaskRow> {
+  const [row] = await writeAs(db, 'tasks.create', write, input.assigneeId, (tx) => insertTask(tx, input, write.actor));
   return row!;
 }
 
@@ -159,33 +190,32 @@ export interface StoredAnswer {
  */
 export async function createTaskOnce(
   db: Database,
+  write: Write,
   key: string,
   requestHash: string,
   input: TaskInput,
   answer: (row: TaskRow) => Omit<StoredAnswer, 'requestHash'>,
 ): Promise<{ replayed: boolean; answer: StoredAnswer; gone: boolean }> {
-  return db.run('tasks.create_idempotent', (sql) =>
-    sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
+  return writeAs(db, 'tasks.create_idempotent', write, input.assigneeId, async (tx) => {
+      await tx`select pg_advisory_xact_lock(hashtextextended(${`${write.actor} ${key}`}, 0))`;
       // The task's id is the last segment of the stored Location.
       const [stored] = await tx<(StoredAnswer & { present: boolean })[]>`
         select request_hash as "requestHash", status_code as "statusCode", location, etag, body,
                exists(select 1 from tasks where id = substring(location from '[0-9a-f-]{36}$')::uuid) as present
-        from idempotency_keys where key = ${key}`;
+        from idempotency_keys where owner_id = ${write.actor}::uuid and key = ${key}`;
       if (stored) {
         const { present, ...answer } = stored;
         return { replayed: true, answer, gone: !present };
       }
-      const [row] = await insertTask(tx, input);
+      const [row] = await insertTask(tx, input, write.actor);
       const fresh = { requestHash, ...answer(row!) };
       await tx`
-        insert into idempotency_keys (key, request_hash, status_code, location, etag, body)
-        values (${key}, ${fresh.requestHash}, ${fresh.statusCode}, ${fresh.location}, ${fresh.etag}, ${fresh.body})`;
+        insert into idempotency_keys (owner_id, key, request_hash, status_code, location, etag, body)
+        values (${write.actor}::uuid, ${key}, ${fresh.requestHash}, ${fresh.statusCode}, ${fresh.location}, ${fresh.etag}, ${fresh.body})`;
       // Keys are honoured for a day; clearing old ones here keeps the table small without a cron job.
       await tx`delete from idempotency_keys where created_at < now() - interval '24 hours'`;
       return { replayed: false, answer: fresh, gone: false };
-    }),
-  ) as Promise<{ replayed: boolean; answer: StoredAnswer; gone: boolean }>;
+  });
 }
 
 /** SET for a partial update: a column changes only when the patch names it (so dueDate can be set to null). */
@@ -198,6 +228,7 @@ function setPatch(sql: Queryable, patch: TaskPatch) {
     priority = case when ${has('priority')} then ${patch.priority ?? null}::task_priority else priority end,
     due_date = case when ${has('dueDate')} then ${patch.dueDate ?? null}::date else due_date end,
     tags = case when ${has('tags')} then ${patch.tags ?? null}::text[] else tags end,
+    assignee_id = case when ${has('assigneeId')} then ${patch.assigneeId ?? null}::uuid else assignee_id end,
     version = version + 1,
     updated_at = clock_timestamp()`;
 }
@@ -205,14 +236,14 @@ function setPatch(sql: Queryable, patch: TaskPatch) {
 export type WriteResult = { outcome: 'done'; row: TaskRow } | { outcome: 'not_found' } | { outcome: 'stale'; current: TaskRow };
 
 /** Why a conditional write matched no row: the task is gone, or its version moved on. */
-async function explainMiss(sql: Sql, id: string): Promise<WriteResult> {
+async function explainMiss(sql: Queryable, id: string): Promise<WriteResult> {
   const [current] = await sql<TaskRow[]>`select id, version, ${taskJson(sql)} as task from tasks where id = ${id}::uuid`;
   return current ? { outcome: 'stale', current } : { outcome: 'not_found' };
 }
 
 /** `expectedVersions` comes from If-Match; undefined means unconditional. */
-export function updateTask(db: Database, id: string, patch: TaskPatch, expectedVersions: number[] | undefined): Promise<WriteResult> {
-  return db.run('tasks.update', async (sql) => {
+export function updateTask(db: Database, write: Write, id: string, patch: TaskPatch, expectedVersions: number[] | undefined): Promise<WriteResult> {
+  return writeAs(db, 'tasks.update', write, patch.assigneeId, async (sql) => {
     const [row] = await sql<TaskRow[]>`
       update tasks set ${setPatch(sql, patch)}
       where id = ${id}::uuid ${expectedVersions ? sql`and version = any(${expectedVersions}::int[])` : sql``}
@@ -221,8 +252,8 @@ export function updateTask(db: Database, id: string, patch: TaskPatch, expectedV
   });
 }
 
-export function deleteTask(db: Database, id: string, expectedVersions: number[] | undefined): Promise<WriteResult> {
-  return db.run('tasks.delete', async (sql) => {
+export function deleteTask(db: Database, write: Write, id: string, expectedVersions: number[] | undefined): Promise<WriteResult> {
+  return writeAs(db, 'tasks.delete', write, undefined, async (sql) => {
     const [row] = await sql<TaskRow[]>`
       delete from tasks
       where id = ${id}::uuid ${expectedVersions ? sql`and version = any(${expectedVersions}::int[])` : sql``}
@@ -234,9 +265,8 @@ export function deleteTask(db: Database, id: string, expectedVersions: number[] 
 export type BulkResult = { outcome: 'done'; count: number } | { outcome: 'missing'; missing: string[] };
 
 /** All or nothing: the rows are locked and counted first, and an unknown id ends the transaction unchanged. */
-export function bulkWrite(db: Database, ids: string[], patch: TaskPatch | undefined): Promise<BulkResult> {
-  return db.run(patch ? 'tasks.bulk_update' : 'tasks.bulk_delete', (sql) =>
-    sql.begin(async (tx) => {
+export function bulkWrite(db: Database, write: Write, ids: string[], patch: TaskPatch | undefined): Promise<BulkResult> {
+  return writeAs(db, patch ? 'tasks.bulk_update' : 'tasks.bulk_delete', write, patch?.assigneeId, async (tx) => {
       const found = await tx<{ id: string }[]>`select id from tasks where id = any(${ids}::uuid[]) order by id for update`;
       if (found.length !== ids.length) {
         const present = new Set(found.map((row) => row.id));
@@ -246,8 +276,20 @@ export function bulkWrite(db: Database, ids: string[], patch: TaskPatch | undefi
         ? await tx`update tasks set ${setPatch(tx, patch)} where id = any(${ids}::uuid[])`
         : await tx`delete from tasks where id = any(${ids}::uuid[])`;
       return { outcome: 'done', count: result.count };
-    }),
-  ) as Promise<BulkResult>;
+  });
+}
+
+/** A task's history, oldest first, with each actor's display name now; undefined when no such task ever existed. */
+export async function taskActivity(db: Database, id: string): Promise<string | undefined> {
+  const [row] = await db.run('tasks.activity', (sql) => sql<{ list: string; known: boolean }[]>`
+    select coalesce(string_agg(json_build_object(
+             'id', a.id, 'taskId', a.task_id, 'action', a.action, 'at', a.at, 'changes', a.changes,
+             'actor', case when u.id is null then null else json_build_object('id', u.id, 'displayName', u.display_name) end
+           )::text, ',' order by a.id), '') as list,
+           count(*) > 0 or exists(select 1 from tasks where id = ${id}::uuid) as known
+    from task_activity a left join users u on u.id = a.actor_id
+    where a.task_id = ${id}::uuid`);
+  return row!.known ? `{"items":[${row!.list}]}` : undefined;
 }
 
 /**

@@ -3,17 +3,22 @@ import { IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN, LIMITS } from '@task-manager
 import { HttpProblem } from '@task-manager/kit';
 import { Router, type Request, type Response } from 'express';
 import type { Database } from '../db.js';
-import { bulkWrite, createTask, createTaskOnce, dataVersion, deleteTask, getTask, listTasks, taskStats, updateTask, type TaskRow } from './queries.js';
+import { bulkWrite, createTask, createTaskOnce, dataVersion, deleteTask, getTask, listTasks, taskActivity, taskStats, updateTask, type TaskRow, type Write } from './queries.js';
 import { encodeCursor, isUuid, parseBulk, parseCreate, parseListQuery, parsePatch } from './validate.js';
 
 const etagOf = (version: number) => `"${version}"`;
 /** Bump when the list's JSON changes shape, so that no client keeps a list in the old one. */
-const LIST_FORMAT = '1';
-/** A list's ETag: the database state it was read from (queries.ts, dataVersion), hashed. */
-const listEtagOf = (dataVersion: string) => `"${createHash('sha1').update(`${LIST_FORMAT} ${dataVersion}`).digest('base64url')}"`;
+const LIST_FORMAT = '2';
+/**
+ * A list's ETag: the database state it was read from (queries.ts, dataVersion), and the caller,
+ * whom `assignee=me` names; hashed. A changed display name is a commit, so it moves the state too.
+ */
+const listEtagOf = (dataVersion: string, callerId: string) => `"${createHash('sha1').update(`${LIST_FORMAT} ${callerId} ${dataVersion}`).digest('base64url')}"`;
 const IDEMPOTENCY_KEY = new RegExp(IDEMPOTENCY_KEY_PATTERN, 'u');
 const IF_MATCH = new RegExp(IF_MATCH_PATTERN, 'u');
 const LIST_START = Buffer.from('{"items":[');
+
+const writer = (req: Request, assigneeField: string): Write => ({ actor: req.principal!.userId, assigneeField });
 
 function sendTask(res: Response, status: number, row: TaskRow): void {
   res.status(status).set('ETag', etagOf(row.version)).type('application/json').send(row.task);
@@ -66,16 +71,17 @@ export function tasksRouter(db: Database): Router {
   router.use('/tasks/bulk', (req, _res, next) => next(req.method === 'POST' ? undefined : 'router'));
 
   router.get('/tasks', async (req, res) => {
-    const query = parseListQuery(req.query as Record<string, unknown>);
+    const caller = req.principal!.userId;
+    const query = parseListQuery(req.query as Record<string, unknown>, caller);
     // A client that holds a list asks whether it is still current: while nothing has been
     // written since, one trivial query answers instead of the list's.
     if (req.get('if-none-match') !== undefined) {
-      const etag = listEtagOf(await dataVersion(db));
+      const etag = listEtagOf(await dataVersion(db), caller);
       if (noneMatchHits(req, etag)) return res.status(304).set('ETag', etag).end();
     }
     const page = await listTasks(db, query);
     const nextCursor = page.next ? encodeCursor(query.sort, query.order, page.next.value, page.next.id) : null;
-    res.set('ETag', listEtagOf(page.dataVersion)).type('application/json').send(Buffer.concat([LIST_START, page.items, Buffer.from(`],"nextCursor":${JSON.stringify(nextCursor)}}`)]));
+    res.set('ETag', listEtagOf(page.dataVersion, caller)).type('application/json').send(Buffer.concat([LIST_START, page.items, Buffer.from(`],"nextCursor":${JSON.stringify(nextCursor)}}`)]));
   });
 
   router.post('/tasks', async (req, res) => {
@@ -83,7 +89,7 @@ export function tasksRouter(db: Database): Router {
     const input = parseCreate(req.body);
     const key = req.get('idempotency-key');
     if (key === undefined) {
-      const row = await createTask(db, input);
+      const row = await createTask(db, writer(req, 'assigneeId'), input);
       res.location(`/api/tasks/${row.id}`);
       return sendTask(res, 201, row);
     }
@@ -91,7 +97,7 @@ export function tasksRouter(db: Database): Router {
       throw new HttpProblem(400, 'Bad Request', `Idempotency-Key must be 1 to ${LIMITS.idempotencyKey} visible ASCII characters.`);
     }
     const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('base64url');
-    const { replayed, answer, gone } = await createTaskOnce(db, key, requestHash, input, (row) => ({
+    const { replayed, answer, gone } = await createTaskOnce(db, writer(req, 'assigneeId'), key, requestHash, input, (row) => ({
       statusCode: 201,
       location: `/api/tasks/${row.id}`,
       etag: etagOf(row.version),
@@ -120,7 +126,7 @@ export function tasksRouter(db: Database): Router {
     const id = taskId(req);
     const versions = expectedVersions(req);
     requireJson(req);
-    const result = await updateTask(db, id, parsePatch(req.body), versions);
+    const result = await updateTask(db, writer(req, 'assigneeId'), id, parsePatch(req.body), versions);
     if (result.outcome === 'not_found') throw notFound(id);
     if (result.outcome === 'stale') throw precondition(result.current);
     sendTask(res, 200, result.row);
@@ -128,7 +134,7 @@ export function tasksRouter(db: Database): Router {
 
   router.delete('/tasks/:id', async (req, res) => {
     const id = taskId(req);
-    const result = await deleteTask(db, id, expectedVersions(req));
+    const result = await deleteTask(db, writer(req, 'assigneeId'), id, expectedVersions(req));
     if (result.outcome === 'not_found') throw notFound(id);
     if (result.outcome === 'stale') throw precondition(result.current);
     res.status(204).end();
@@ -137,13 +143,20 @@ export function tasksRouter(db: Database): Router {
   router.post('/tasks/bulk', async (req, res) => {
     requireJson(req);
     const bulk = parseBulk(req.body);
-    const result = await bulkWrite(db, bulk.ids, bulk.action === 'update' ? bulk.patch : undefined);
+    const result = await bulkWrite(db, writer(req, 'patch.assigneeId'), bulk.ids, bulk.action === 'update' ? bulk.patch : undefined);
     if (result.outcome === 'missing') {
       throw new HttpProblem(404, 'Not Found', `${result.missing.length} of the tasks do not exist; nothing was changed.`, {
         missing: result.missing,
       });
     }
     res.json({ action: bulk.action, count: result.count });
+  });
+
+  router.get('/tasks/:id/activity', async (req, res) => {
+    const id = taskId(req);
+    const history = await taskActivity(db, id);
+    if (history === undefined) throw notFound(id);
+    res.type('application/json').send(history);
   });
 
   router.get('/stats', async (_req, res) => {

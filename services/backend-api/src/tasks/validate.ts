@@ -6,6 +6,7 @@
  */
 import {
   BulkRequest as BulkRequestSchema,
+  Email,
   LIMITS,
   LIST_PARAMETERS,
   ListQuery as ListQuerySchema,
@@ -38,6 +39,9 @@ export interface ListQuery {
   search: string | undefined;
   dueBefore: string | undefined;
   dueAfter: string | undefined;
+  /** A user id; null means unassigned. */
+  assignee: string | null | undefined;
+  createdBy: string | undefined;
   sort: SortField;
   order: Order;
   limit: number;
@@ -75,7 +79,8 @@ function detailOf(error: ErrorObject, unknownField: string): FieldError {
   const data = error.data as unknown;
   const field = fieldName(error.instancePath);
   if (schema.format === 'date') return { field, detail: 'must be a date in the form YYYY-MM-DD' };
-  if (schema.format === 'uuid') return { field, detail: 'must be a task id (UUID)' };
+  if (schema.format === 'uuid') return { field, detail: field === 'assigneeId' ? 'must be a user id (UUID)' : 'must be a task id (UUID)' };
+  if (schema.format === 'date-time') return { field, detail: 'must be a date and time (RFC 3339, such as 2030-01-31T12:00:00Z)' };
   switch (error.keyword) {
     case 'required':
       return { field: fieldName(error.instancePath, error.params.missingProperty as string), detail: (schema.description as string) ?? 'is required' };
@@ -85,8 +90,12 @@ function detailOf(error: ErrorObject, unknownField: string): FieldError {
       return { field: fieldName(error.instancePath, error.params.additionalProperty as string), detail: unknownField };
     case 'pattern': {
       const rule = textRuleOf(schema.pattern as string);
-      return { field, detail: rule ? textProblem(rule, data as string) : `must match ${schema.pattern as string}` };
+      if (rule) return { field, detail: textProblem(rule, data as string) };
+      if (schema.pattern === Email.pattern) return { field, detail: 'must be an email address' };
+      return { field, detail: `must match ${schema.pattern as string}` };
     }
+    case 'minLength':
+      return { field, detail: `must be at least ${schema.minLength as number} characters` };
     case 'maxLength':
       return { field, detail: `must be at most ${schema.maxLength as number} characters (got ${[...(data as string)].length})` };
     case 'enum':
@@ -139,7 +148,7 @@ function unprocessable(errors: FieldError[]): HttpProblem {
   return new HttpProblem(422, 'Unprocessable Content', errors.map((e) => `${e.field} ${e.detail}`).join('; '), { errors });
 }
 
-function checker<T>(schema: object, unknownField: string): (value: unknown, known?: FieldError[]) => T {
+export function checker<T>(schema: object, unknownField: string): (value: unknown, known?: FieldError[]) => T {
   const validate: ValidateFunction = ajv.compile(schema);
   return (value, known = []) => {
     if (validate(value) && known.length === 0) return value as T;
@@ -162,6 +171,7 @@ function normalisePatch(patch: TaskPatch): TaskPatch {
   const normal = { ...patch };
   if (normal.title !== undefined) normal.title = normal.title.trim();
   if (normal.tags !== undefined) normal.tags = normaliseTags(normal.tags);
+  if (normal.assigneeId) normal.assigneeId = normal.assigneeId.toLowerCase();
   return normal;
 }
 
@@ -174,6 +184,7 @@ export function parseCreate(body: unknown): TaskInput {
     priority: input.priority ?? 'medium',
     dueDate: input.dueDate ?? null,
     tags: normaliseTags(input.tags ?? []),
+    assigneeId: input.assigneeId?.toLowerCase() ?? null,
   };
 }
 
@@ -195,7 +206,7 @@ export function parseBulk(body: unknown): BulkRequest {
  * then checks it against the document's parameter schemas. Repeating a list parameter
  * (`status=todo&status=done`) means the same as the comma-separated form.
  */
-export function parseListQuery(query: Record<string, unknown>): ListQuery {
+export function parseListQuery(query: Record<string, unknown>, callerId: string): ListQuery {
   const input: Record<string, unknown> = {};
   const known: FieldError[] = [];
   for (const [name, value] of Object.entries(query)) {
@@ -222,6 +233,8 @@ export function parseListQuery(query: Record<string, unknown>): ListQuery {
     search: search ? search : undefined,
     dueBefore: raw.dueBefore,
     dueAfter: raw.dueAfter,
+    assignee: raw.assignee === 'none' ? null : raw.assignee === 'me' ? callerId : raw.assignee?.toLowerCase(),
+    createdBy: raw.createdBy === 'me' ? callerId : raw.createdBy?.toLowerCase(),
     sort,
     order,
     limit: raw.limit ?? LIMITS.defaultPageSize,

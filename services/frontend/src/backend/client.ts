@@ -2,13 +2,34 @@ import type { Readable } from 'node:stream';
 import { DURATION_BUCKETS } from '@task-manager/kit';
 import { Histogram, type Registry } from 'prom-client';
 import { Agent, type Dispatcher } from 'undici';
-import type { BackendResponse, ProblemBody } from './types.js';
+import { CSRF_HEADER, SESSION_COOKIE } from '@task-manager/contract';
+import type { BackendResponse, ProblemBody, Viewer } from './types.js';
 
 /** The backend could not be reached or did not answer in time: the UI answers 503. */
 export class BackendUnavailable extends Error {
   constructor(readonly reason: string) {
     super(`the task service is unavailable (${reason})`);
     this.name = 'BackendUnavailable';
+  }
+}
+
+/** The backend did not accept the viewer's session (none, expired, signed out): the UI sends them to sign in. */
+export class NotSignedIn extends Error {
+  constructor() {
+    super('the session is not signed in');
+    this.name = 'NotSignedIn';
+  }
+}
+
+/** The backend refused the viewer (403): their role may not, or they must change their password first. */
+export class NotAllowed extends Error {
+  constructor(readonly detail: string) {
+    super(`not allowed: ${detail}`);
+    this.name = 'NotAllowed';
+  }
+
+  get mustChangePassword(): boolean {
+    return /change your password first/i.test(this.detail);
   }
 }
 
@@ -25,6 +46,8 @@ export interface Call {
   /** The route template, for the metric label (bounded cardinality). */
   route: string;
   requestId?: string;
+  /** A call on the viewer's behalf: it carries their session, and a 401 or 403 throws NotSignedIn or NotAllowed. */
+  viewer?: Viewer;
   headers?: Record<string, string>;
   json?: unknown;
 }
@@ -66,7 +89,13 @@ export class Transport {
   /** A call with a JSON body (if any) whose JSON answer is read whole. */
   async json<T>(call: Call): Promise<BackendResponse<T>> {
     const headers: Record<string, string> = { accept: 'application/json', ...call.headers };
-    if (call.requestId) headers['x-request-id'] = call.requestId;
+    const { viewer } = call;
+    const requestId = call.requestId ?? viewer?.requestId;
+    if (requestId) headers['x-request-id'] = requestId;
+    if (viewer) {
+      headers.cookie = `${SESSION_COOKIE}=${viewer.sid}`;
+      if (!isRead(call.method)) headers[CSRF_HEADER] = viewer.csrf;
+    }
     let payload: string | undefined;
     if (call.json !== undefined) {
       headers['content-type'] = 'application/json';
@@ -80,10 +109,14 @@ export class Transport {
       throw new BackendUnavailable(describe(error));
     }
     const etag = response.headers.etag;
+    const body = (text === '' ? undefined : parseJson(text)) as T | ProblemBody | undefined;
+    if (viewer && response.statusCode === 401) throw new NotSignedIn();
+    if (viewer && response.statusCode === 403) throw new NotAllowed((body as ProblemBody | undefined)?.detail ?? 'Your role may not do that.');
     return {
       status: response.statusCode,
       etag: typeof etag === 'string' ? etag.replace(/^W\//, '').replace(/"/g, '') : undefined,
-      body: (text === '' ? undefined : parseJson(text)) as T | ProblemBody | undefined,
+      body,
+      retryAfter: response.statusCode === 429 ? Number(response.headers['retry-after']) || undefined : undefined,
     };
   }
 

@@ -1,5 +1,5 @@
 import type { Transport } from './client.js';
-import type { Stats } from './types.js';
+import type { Stats, Viewer } from './types.js';
 
 /** Counts that arrived this long ago are renewed before they are shown again, unless a refresh is under way: see docs/contracts.md. */
 const FRESH_MS = 1000;
@@ -36,7 +36,8 @@ interface Refresh {
  *
  * Every write made through this frontend calls `forget()`: counts read by a call that began
  * before it are never shown again, so a user always sees the counts after their own change.
- * A failed call keeps the counts there were.
+ * A failed call keeps the counts there were. A refresh goes with the session of the page
+ * that started it: the counts are everyone's, but the backend shows them only to a session.
  */
 export class SharedStats {
   private counted: Counted | undefined;
@@ -48,10 +49,10 @@ export class SharedStats {
   constructor(private readonly transport: Transport) {}
 
   /** Counts for a page: now, or within COUNTS_WAIT_MS, or undefined. */
-  async get(requestId?: string): Promise<Stats | undefined> {
+  async get(viewer: Viewer): Promise<Stats | undefined> {
     const now = Date.now();
     const counted = this.counted?.writes === this.writes ? this.counted : undefined;
-    const refreshed = !counted || now - counted.startedAt >= REFRESH_AHEAD_MS ? this.refresh(requestId) : undefined;
+    const refreshed = !counted || now - counted.startedAt >= REFRESH_AHEAD_MS ? this.refresh(viewer) : undefined;
     const shown = this.showable(now);
     if (shown || !refreshed) return shown?.stats;
     let timer: NodeJS.Timeout | undefined;
@@ -62,11 +63,11 @@ export class SharedStats {
   }
 
   /** Counts that show every write made through this frontend before the call: waits for the refresh (bounded by the backend timeout). */
-  async fresh(requestId?: string): Promise<Stats | undefined> {
+  async fresh(viewer: Viewer): Promise<Stats | undefined> {
     const asked = { at: Date.now(), writes: this.writes };
     const shown = this.showable(asked.at);
     if (shown) return shown.stats;
-    await this.refresh(requestId);
+    await this.refresh(viewer);
     // Not the counts there were if this refresh failed: they may be older than the promise allows.
     const after = this.counted;
     return after && after.writes >= asked.writes && after.arrivedAt >= asked.at ? after.stats : undefined;
@@ -86,18 +87,18 @@ export class SharedStats {
   }
 
   /** Ends when a call that began after the latest write has ended; starts one only when none runs. */
-  private refresh(requestId?: string): Promise<void> {
+  private refresh(viewer: Viewer): Promise<void> {
     const running = this.running;
     if (running?.writes === this.writes) return running.done;
     if (running) {
       this.following ??= running.done.then(() => {
         this.following = undefined;
-        return this.refresh(requestId);
+        return this.refresh(viewer);
       });
       return this.following;
     }
     const refresh: Refresh = { startedAt: Date.now(), writes: this.writes, done: Promise.resolve() };
-    refresh.done = this.transport.json<Stats>({ method: 'GET', path: '/api/stats', route: '/api/stats', requestId }).then(
+    refresh.done = this.transport.json<Stats>({ method: 'GET', path: '/api/stats', route: '/api/stats', viewer }).then(
       (response) => {
         if (response.status === 200) this.counted = { stats: response.body as Stats, startedAt: refresh.startedAt, arrivedAt: Date.now(), writes: refresh.writes };
         this.running = undefined;

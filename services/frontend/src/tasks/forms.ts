@@ -1,10 +1,10 @@
 import type { ProblemBody, Task } from '../backend/index.js';
 
 /** The list's query parameters, which the page passes on to the backend unchanged. */
-const FILTER_KEYS = ['q', 'status', 'priority', 'tag', 'sort', 'order', 'limit'] as const;
+const FILTER_KEYS = ['q', 'status', 'priority', 'tag', 'assignee', 'createdBy', 'sort', 'order', 'limit'] as const;
 export type Filters = Partial<Record<(typeof FILTER_KEYS)[number], string>>;
 
-const TASK_FIELDS = ['title', 'description', 'status', 'priority', 'dueDate', 'tags'] as const;
+const TASK_FIELDS = ['title', 'description', 'status', 'priority', 'dueDate', 'tags', 'assigneeId'] as const;
 export type FormValues = Partial<Record<(typeof TASK_FIELDS)[number], string>>;
 
 export interface FormState {
@@ -40,9 +40,14 @@ export function pageUrl(filters: Filters, cursor?: string): string {
 }
 
 /** A same-site path to go back to after a form post; anything else is ignored. */
-export function returnPath(body: Body): string {
-  const path = field(body, '_return');
-  return path && path.startsWith('/') && !path.startsWith('//') && !path.includes('\\') ? path : '/';
+export function returnPath(body: Body, name = '_return'): string {
+  return sameSitePath(field(body, name));
+}
+
+/** `path` if it is a path on this site, else `/`: another site's address (`//evil`, `/\\evil`, `https:`) would be an open redirect. */
+export function sameSitePath(path: string | undefined): string {
+  // eslint-disable-next-line no-control-regex
+  return path && path.startsWith('/') && !path.startsWith('//') && !/[\\\x00-\x1f]/.test(path) ? path : '/';
 }
 
 export function formValues(body: Body): FormValues {
@@ -62,6 +67,7 @@ export function valuesOf(task: Task): FormValues {
     priority: task.priority,
     dueDate: task.dueDate ?? '',
     tags: task.tags.join(', '),
+    assigneeId: task.assigneeId ?? '',
   };
 }
 
@@ -73,7 +79,7 @@ export function apiFields(values: FormValues, options: { dropBlank: boolean }): 
   const fields: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(values)) {
     if (options.dropBlank && value.trim() === '' && name !== 'title') continue;
-    if (name === 'dueDate') fields.dueDate = value.trim() === '' ? null : value.trim();
+    if (name === 'dueDate' || name === 'assigneeId') fields[name] = value.trim() === '' ? null : value.trim();
     else if (name === 'tags') fields.tags = value.split(',').map((tag) => tag.trim()).filter((tag) => tag !== '');
     else fields[name] = value;
   }

@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { BackendUnavailable, type BackendClient, type ProblemBody, type Stats, type Task, type TaskList } from '../backend/index.js';
+import { BackendUnavailable, type ActivityList, type BackendClient, type ProblemBody, type Stats, type Task, type TaskList } from '../backend/index.js';
 import type { Flash } from '../session.js';
 import { answer, errorFragment, sendError, type Fragment, type FullPage } from './answer.js';
 import {
@@ -58,7 +58,7 @@ export function taskRoutes(backend: BackendClient): Router {
 
   /** The header counts, or an empty place htmx fills from /counts: they are an extra that never holds a page up. */
   async function counts(req: Request): Promise<{ stats?: Stats; countsLater?: true }> {
-    const stats = await backend.stats(req.id);
+    const stats = await backend.stats(req.viewer);
     return stats ? { stats } : { countsLater: true };
   }
 
@@ -73,24 +73,29 @@ export function taskRoutes(backend: BackendClient): Router {
     if (cursor) query.set('cursor', cursor);
     const currentUrl = pageUrl(filters, cursor);
     const context = { filters, cursor, currentUrl };
-    const response = await unlessUnavailable(req, () => backend.listTasks(query, req.id));
+    const response = await unlessUnavailable(req, () => backend.listTasks(query, req.viewer));
     if (!response || response.status >= 500) return { status: 503, list: { ...context, unavailable: true } };
     if (response.status !== 200) return { status: 422, list: { ...context, listError: formState({}, response.body as ProblemBody) } };
     const page = response.body as TaskList;
     return { status: 200, list: { ...context, page, firstUrl: pageUrl(filters), nextUrl: page.nextCursor ? pageUrl(filters, page.nextCursor) : undefined } };
   }
 
+  /** The people the assignee picker offers, put where every form's template finds them (none for a viewer, who gets no form). */
+  async function withPeople(req: Request): Promise<void> {
+    if (req.res?.locals.canWrite) req.res.locals.people = await unlessUnavailable(req, () => backend.directory(req.viewer));
+  }
+
   /** The list page: the new-task form beside the filters and the list, each the partial htmx swaps. */
   async function listPage(req: Request, options: { status?: number; form?: FormState; filters?: Filters } = {}): Promise<FullPage> {
     const filters = options.filters ?? filtersFrom(req.query as Body);
-    const [{ status, list }, header] = await Promise.all([loadList(req, filters, field(req.query as Body, 'cursor')), counts(req)]);
+    const [{ status, list }, header] = await Promise.all([loadList(req, filters, field(req.query as Body, 'cursor')), counts(req), withPeople(req)]);
     const context = { ...list, ...header, form: options.form ?? emptyForm(), flash: req.session.takeFlash() };
     return { status: options.status ?? status, view: 'tasks/page.njk', context };
   }
 
   /** The task the URL names, or the error to answer instead. */
   async function fetchTask(req: Request): Promise<Task | Failure> {
-    const response = await unlessUnavailable(req, () => backend.getTask(String(req.params.id), req.id));
+    const response = await unlessUnavailable(req, () => backend.getTask(String(req.params.id), req.viewer));
     if (!response) return { status: 503, text: UNAVAILABLE };
     if (response.status === 200) return response.body as Task;
     // The backend answers 404 for an unknown id and 422 for one that is not an id at all.
@@ -115,14 +120,19 @@ export function taskRoutes(backend: BackendClient): Router {
   router.get('/counts', (req, res) => {
     res.vary('HX-Request');
     return answer(req, res, {
-      fragment: async () => ({ view: 'tasks/counts.njk', context: { stats: await backend.freshStats(req.id) } }),
+      // The counts may be at hand without a backend call, so the session is checked on its own.
+      fragment: async () => {
+        const [, stats] = await Promise.all([backend.me(req.viewer), backend.freshStats(req.viewer)]);
+        return { view: 'tasks/counts.njk', context: { stats } };
+      },
       page: () => ({ redirect: '/' }),
     });
   });
 
   router.post('/tasks', async (req, res) => {
     const values = formValues(req.body as Body);
-    const response = await unlessUnavailable(req, () => backend.createTask(apiFields(values, { dropBlank: true }), req.id, field(req.body as Body, '_key')));
+    await withPeople(req);
+    const response = await unlessUnavailable(req, () => backend.createTask(apiFields(values, { dropBlank: true }), req.viewer, field(req.body as Body, '_key')));
     if (response?.status === 201) {
       const task = response.body as Task;
       return answer(req, res, {
@@ -160,7 +170,7 @@ export function taskRoutes(backend: BackendClient): Router {
   async function bulkChange(req: Request, action: 'done' | 'delete', ids: string[]): Promise<Flash> {
     if (ids.length === 0) return { kind: 'error', text: 'Select at least one task first.' };
     const change = action === 'done' ? { action: 'update' as const, ids, patch: { status: 'done' } } : { action: 'delete' as const, ids };
-    const response = await unlessUnavailable(req, () => backend.bulk(change, req.id));
+    const response = await unlessUnavailable(req, () => backend.bulk(change, req.viewer));
     if (!response) return { kind: 'error', text: UNAVAILABLE };
     if (response.status === 200) {
       const count = (response.body as { count: number }).count;
@@ -184,12 +194,23 @@ export function taskRoutes(backend: BackendClient): Router {
   );
 
   router.get('/tasks/:id/edit', async (req, res) => {
-    const task = await fetchTask(req);
+    const [task] = await Promise.all([fetchTask(req), withPeople(req)]);
     if (isFailure(task)) return sendError(req, res, task.status, task.text);
     const form: FormState = { values: valuesOf(task), errors: {}, messages: [] };
     return answer(req, res, {
       fragment: () => ({ view: 'tasks/edit.njk', context: { task, form } }),
       page: () => ({ view: 'tasks/edit-page.njk', context: { task, form, flash: req.session.takeFlash() } }),
+    });
+  });
+
+  router.get('/tasks/:id/history', async (req, res) => {
+    const [task, response] = await Promise.all([fetchTask(req), unlessUnavailable(req, () => backend.activity(String(req.params.id), req.viewer))]);
+    if (isFailure(task)) return sendError(req, res, task.status, task.text);
+    if (!response || response.status !== 200) return sendError(req, res, 503, 'The history cannot be shown right now; try again in a moment.');
+    const entries = [...(response.body as ActivityList).items].sort((a, b) => b.id - a.id);
+    return answer(req, res, {
+      fragment: () => ({ view: 'tasks/history.njk', context: { entries } }),
+      page: () => ({ view: 'tasks/history-page.njk', context: { task, entries } }),
     });
   });
 
@@ -207,7 +228,7 @@ export function taskRoutes(backend: BackendClient): Router {
     if (field(body, 'complete') === 'true') values.status = 'done';
     const fromEdit = field(body, '_form') === 'edit';
     const sent: TaskRef = { id, version: field(body, 'version') };
-    const response = await unlessUnavailable(req, () => backend.updateTask(id, apiFields(values, { dropBlank: false }), field(body, 'version'), req.id));
+    const response = await unlessUnavailable(req, () => backend.updateTask(id, apiFields(values, { dropBlank: false }), field(body, 'version'), req.viewer));
     if (!response) {
       return answer(req, res, { status: 503, fragment: () => errorFragment(503, UNAVAILABLE), page: () => editPage(sent, formWith(values, UNAVAILABLE)) });
     }
@@ -229,7 +250,7 @@ export function taskRoutes(backend: BackendClient): Router {
     }
     if (response.status === 422 || response.status === 400) {
       // A row sends only what it changed: the form shows that over the task as it is now.
-      const current = fromEdit ? undefined : await fetchTask(req);
+      const [current] = await Promise.all([fromEdit ? undefined : fetchTask(req), withPeople(req)]);
       const [task, shown] = current && !isFailure(current) ? [current, { ...valuesOf(current), ...values }] : [sent, values];
       const form = formState(shown, problem);
       return answer(req, res, { status: 422, fragment: () => ({ view: 'tasks/edit.njk', context: { task, form } }), page: () => editPage(task, form) });
@@ -238,7 +259,7 @@ export function taskRoutes(backend: BackendClient): Router {
   });
 
   router.post('/tasks/:id/delete', async (req, res) => {
-    const response = await unlessUnavailable(req, () => backend.deleteTask(req.params.id, req.id));
+    const response = await unlessUnavailable(req, () => backend.deleteTask(req.params.id, req.viewer));
     if (!response) return sendError(req, res, 503, UNAVAILABLE);
     // Gone already is what the user asked for, so a 404 counts as done.
     if (response.status !== 204 && response.status !== 404) return sendError(req, res, 502, describeFailure(response.status, response.body as ProblemBody));

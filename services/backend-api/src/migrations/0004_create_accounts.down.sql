@@ -1,0 +1,14 @@
+delete from idempotency_keys where owner_id is not null;
+drop index idempotency_keys_owner_key;
+alter table idempotency_keys drop column owner_id;
+alter table idempotency_keys add primary key (key);
+drop trigger tasks_activity on tasks;
+drop function record_task_activity();
+drop function task_activity_fields(tasks);
+drop table task_activity;
+alter table tasks drop column assignee_id, drop column created_by;
+drop table sign_in_failures;
+drop table credentials;
+drop type credential_kind;
+drop table users;
+drop type user_role;
