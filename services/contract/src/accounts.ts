@@ -70,7 +70,10 @@ export const UserPatch = Type.Object(
 );
 export type UserPatch = Static<typeof UserPatch>;
 
-export const LoginRequest = Type.Object({ email: Type.String({ maxLength: ACCOUNT_LIMITS.email }), password: OfferedPassword }, closed);
+/** Any text without NUL, which PostgreSQL text cannot hold. */
+export const NO_NUL_PATTERN = '^[^\\u0000]*$';
+/** Any email is checked (an unknown one is refused like a wrong password); PostgreSQL text cannot hold NUL. */
+export const LoginRequest = Type.Object({ email: Type.String({ maxLength: ACCOUNT_LIMITS.email, pattern: NO_NUL_PATTERN }), password: OfferedPassword }, closed);
 export type LoginRequest = Static<typeof LoginRequest>;
 export const LoginResult = Type.Object({ token: Type.String({ pattern: TOKEN_PATTERN }), expiresAt: DateTime }, closed);
 export type LoginResult = Static<typeof LoginResult>;

@@ -281,7 +281,12 @@ describe('your account', () => {
 
 describe('people on tasks', () => {
   it('assigns a task from the form, shows the assignee, filters "My tasks" and shows the history', async () => {
-    const member = await createUser(stack, 'member', 'Assigned Member');
+    // Made on the users page, which the pickers hear of at once (an API-made user shows within seconds).
+    const admin = await signedIn(ADMIN);
+    const account = { email: 'assigned.member@example.test', password: 'the assigned member password' };
+    expect((await admin.post('/users', { _csrf: admin.csrf, ...account, displayName: 'Assigned Member', role: 'member' })).status).toBe(303);
+    const users = (await (await stack.fetch(`${stack.backend.url}/api/users`)).json()) as { items: { id: string; email: string }[] };
+    const member = { ...account, id: users.items.find((user) => user.email === account.email)!.id };
     const ui = await signedIn(member);
     const page = await ui.get('/');
     expect(page.text).toContain(`<option value="${member.id}">Assigned Member</option>`);

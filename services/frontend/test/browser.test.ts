@@ -4,7 +4,7 @@ import path from 'node:path';
 import axe from 'axe-core';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, SCREENSHOTS, SlowLink, createTasks, startStack, type Stack } from './support.js';
+import { ADMIN, CHROMIUM, SCREENSHOTS, SlowLink, createTasks, startStack, type Account, type Stack } from './support.js';
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
@@ -12,8 +12,21 @@ let stack: Stack;
 const profiles: string[] = [];
 const contexts: BrowserContext[] = [];
 
-/** A Chromium of its own with a fresh profile, so no test inherits another's cookies or cache. */
-async function browser(options: { javaScriptEnabled?: boolean; width?: number; pageScripts?: boolean } = {}): Promise<Page> {
+/** Signs `target` in through the login form, as a person does (with or without JavaScript). */
+async function signIn(target: Page, url: string, account: Account): Promise<void> {
+  await target.goto(`${url}/login`);
+  await target.fill('#login-email', account.email);
+  await target.fill('#login-password', account.password);
+  await Promise.all([target.waitForURL((address) => address.pathname !== '/login'), target.click('.sign-in button[type=submit]')]);
+}
+
+/**
+ * A Chromium of its own with a fresh profile, so no test inherits another's cookies or cache,
+ * signed in at `signIn.url` (the stack's) as `signIn.account` (the admin) unless `signIn` is false.
+ */
+async function browser(
+  options: { javaScriptEnabled?: boolean; width?: number; pageScripts?: boolean; signIn?: { url?: string; account?: Account } | false } = {},
+): Promise<Page> {
   const profile = await mkdtemp(path.join(os.tmpdir(), 'task-manager-chromium-'));
   profiles.push(profile);
   const context = await chromium.launchPersistentContext(profile, {
@@ -28,6 +41,7 @@ async function browser(options: { javaScriptEnabled?: boolean; width?: number; p
   // The page as without JavaScript, yet with the engine on for a test's own scripts (axe-core).
   if (options.pageScripts === false) await context.route('**/*.js', (route) => route.abort());
   const page = context.pages()[0] ?? (await context.newPage());
+  if (options.signIn !== false) await signIn(page, options.signIn?.url ?? stack.url, options.signIn?.account ?? ADMIN);
   return page;
 }
 
@@ -286,7 +300,7 @@ describe('with counts slower than a page (a backend counting many tasks)', () =>
   });
 
   it('shows the page without them, then fills them in, and again after a change', async () => {
-    const tab = await browser();
+    const tab = await browser({ signIn: { url: slow.url } });
     const started = Date.now();
     await tab.goto(`${slow.url}/`);
     expect(Date.now() - started).toBeLessThan(1500);
@@ -388,7 +402,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
 
     await plain.goto(`${stack.url}/tasks/${task!.id}/delete`);
     await expectAccessible(plain, 'the delete confirmation page');
-    await plain.locator('input[name=_csrf]').evaluate((input) => ((input as HTMLInputElement).value = 'forged'));
+    await plain.locator('main input[name=_csrf]').evaluate((input) => ((input as HTMLInputElement).value = 'forged'));
     await plain.click('button.danger');
     await expect.poll(() => plain.locator('h2').innerText()).toBe('Not allowed');
     await expectAccessible(plain, 'the error page (403)');
@@ -424,5 +438,70 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', () => {
     } finally {
       await stack.backend.resume();
     }
+  });
+});
+
+describe('accounts: the admin makes a member and a viewer, and each sees what their role may do', () => {
+  const member = { email: 'browser.member@example.test', password: 'the browser member password' };
+  const viewer = { email: 'browser.viewer@example.test', password: 'the browser viewer password' };
+
+  it('finds no violation on the sign-in page, with or without an error', async () => {
+    const anonymous = await browser({ signIn: false });
+    await anonymous.goto(`${stack.url}/`);
+    expect(new URL(anonymous.url()).pathname).toBe('/login');
+    await expectAccessible(anonymous, 'the sign-in page');
+    await anonymous.fill('#login-email', ADMIN.email);
+    await anonymous.fill('#login-password', 'not the password');
+    await anonymous.click('.sign-in button[type=submit]');
+    await expect.poll(() => anonymous.locator('.form-messages').innerText()).toContain('Wrong email or password.');
+    await expectAccessible(anonymous, 'the sign-in page with an error');
+  });
+
+  it('lets the admin create both on the users page', async () => {
+    await page.goto(`${stack.url}/users`);
+    await expectAccessible(page, 'the users page');
+    for (const [account, name, role] of [[member, 'Browser Member', 'member'], [viewer, 'Browser Viewer', 'viewer']] as const) {
+      await page.fill('#new-user-email', account.email);
+      await page.fill('#new-user-name', name);
+      await page.selectOption('#new-user-role', role);
+      await page.fill('#new-user-password', account.password);
+      await page.click('#new-user-email >> xpath=ancestor::form//button[@type="submit"]');
+      await expect.poll(() => page.locator('#messages').innerText()).toContain(`Created ${name}`);
+    }
+    await expectAccessible(page, 'the users page after a change');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'users-admin.png'), fullPage: true });
+    await page.goto(`${stack.url}/account`);
+    await expectAccessible(page, 'the account page');
+  });
+
+  it('gives the member the write controls but no users page, and keeps a history of their change', async () => {
+    const tab = await browser({ signIn: { account: member } });
+    await tab.goto(`${stack.url}/`);
+    expect(await tab.locator('a[href="/users"]').count()).toBe(0);
+    await tab.fill('#new-title', 'Assigned in the browser');
+    await tab.selectOption('#new-assigneeId', { label: 'Browser Member' });
+    await tab.click('#new-task button[type=submit]');
+    const mine = tab.locator('#task-rows > li.task', { hasText: 'Assigned in the browser' });
+    await expect.poll(() => mine.count()).toBe(1);
+    expect(await mine.innerText()).toContain('Assigned to Browser Member');
+    await tab.click('a[href="/?assignee=me"]');
+    await expect.poll(() => tab.locator('#task-rows > li.task').count()).toBe(1);
+    await mine.locator('a.history-link').click();
+    await expect.poll(() => mine.locator('.history').innerText()).toContain('Browser Member created it');
+    await expectAccessible(tab, 'the list with a history panel open');
+    expect((await tab.goto(`${stack.url}/users`))?.status()).toBe(403);
+  });
+
+  it('gives the viewer the list without a single write control, and signs them out', async () => {
+    const tab = await browser({ signIn: { account: viewer } });
+    await tab.goto(`${stack.url}/`);
+    await expect.poll(() => tab.locator('#task-rows > li.task').count()).toBeGreaterThan(0);
+    for (const control of ['#new-task', '#bulk', '.row-actions', 'input[name=ids]', 'a[href="/users"]']) expect([control, await tab.locator(control).count()]).toEqual([control, 0]);
+    expect(await tab.locator('nav.nav').innerText()).toContain('Browser Viewer');
+    await expectAccessible(tab, 'the list as a viewer');
+    await tab.screenshot({ path: path.join(SCREENSHOTS, 'list-viewer.png'), fullPage: true });
+    await Promise.all([tab.waitForURL((address) => address.pathname === '/login'), tab.click('.sign-out button')]);
+    await tab.goto(`${stack.url}/`);
+    expect(new URL(tab.url()).pathname).toBe('/login');
   });
 });

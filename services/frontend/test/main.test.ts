@@ -44,11 +44,12 @@ it('serves /livez and /readyz without a backend, metrics on their own port, and 
     }
     expect(ready?.status, output()).toBe(200);
     expect((await fetch(`http://127.0.0.1:${port}/livez`)).status).toBe(200);
-    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(503);
+    // A signed-in browser's page needs the backend; one signed out is sent to sign in without it.
+    expect((await fetch(`http://127.0.0.1:${port}/`, { headers: { cookie: 'tm_sid=tm_any' } })).status).toBe(503);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toContain('http_request_duration_seconds_bucket');
     expect(metrics).toMatch(/backend_request_duration_seconds_count\{[^}]*status_code="error"/);
-    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { cookie: 'tm_sid=tm_any' } })).status).toBe(404);
   } finally {
     child.kill('SIGTERM');
   }

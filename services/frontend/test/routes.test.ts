@@ -464,9 +464,11 @@ describe('the header counts', () => {
 
 describe('when the backend is down', () => {
   it('answers 503 "unavailable" pages, keeps typed input, stays ready, and recovers', async () => {
+    // Signed in before the outage: a sign-in needs the backend.
+    const ui = new UiClient(stack.url);
+    await ui.open();
     await stack.backend.stop();
     try {
-      const ui = new UiClient(stack.url);
       const page = await ui.get('/');
       expect(page.status).toBe(503);
       expect(page.text).toContain('The task service is unavailable');

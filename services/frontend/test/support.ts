@@ -232,7 +232,8 @@ export async function createTasks(stack: Pick<Stack, 'url' | 'fetch'>, tasks: Re
  */
 export class UiClient {
   private readonly cookies = new Map<string, string>();
-  private signedIn = false;
+  /** The first request's sign-in, which every request waits for. */
+  private signingIn: Promise<unknown> | undefined;
   csrf = '';
 
   constructor(
@@ -243,21 +244,31 @@ export class UiClient {
   /** The cookie line of the last Set-Cookie for `name`, attributes and all. */
   readonly setCookies = new Map<string, string>();
 
-  /** The UI's sign-in: the login form's CSRF token, then the form. Answers the POST's response. */
+  /**
+   * The UI's sign-in: the login form's CSRF token, then the form; answers the form's response.
+   * The token after it (the session's own) is read from /login again, which asks the backend nothing.
+   */
   async signIn(account: Account = this.account ?? ADMIN, next?: string) {
-    this.signedIn = true;
-    const form = await this.request('GET', '/login', undefined, {});
+    this.signingIn ??= Promise.resolve();
+    const form = await this.send('GET', '/login', undefined, {});
     const token = /name="_csrf" value="([^"]+)"/.exec(form.text)?.[1];
     if (!token) throw new Error(`no CSRF token on /login (status ${form.status})`);
-    const answer = await this.post('/login', { _csrf: token, email: account.email, password: account.password, ...(next ? { next } : {}) });
-    if (answer.status === 303) await this.open(answer.headers.get('location') ?? '/');
+    const answer = await this.send('POST', '/login', formBody({ _csrf: token, email: account.email, password: account.password, ...(next ? { next } : {}) }), {});
+    const after = await this.send('GET', '/login', undefined, {});
+    this.csrf = /name="_csrf" value="([^"]+)"/.exec(after.text)?.[1] ?? '';
     return answer;
+  }
+
+  /** Takes `token` for its backend session without signing in: for a backend that cannot answer a sign-in. */
+  assumeSession(token: string): void {
+    this.signingIn = Promise.resolve();
+    this.cookies.set('tm_sid', token);
   }
 
   /** The same browser (its cookies) speaking to another frontend replica. */
   on(baseUrl: string): UiClient {
     const twin = new UiClient(baseUrl, this.account);
-    twin.signedIn = this.signedIn;
+    twin.signingIn = this.signingIn;
     twin.csrf = this.csrf;
     for (const [name, value] of this.cookies) twin.cookies.set(name, value);
     return twin;
@@ -278,9 +289,7 @@ export class UiClient {
   }
 
   async post(path: string, form: Record<string, string | string[]>, headers: Record<string, string> = {}) {
-    const body = new URLSearchParams();
-    for (const [name, value] of Object.entries(form)) for (const one of [value].flat()) body.append(name, one);
-    return this.request('POST', path, body, headers);
+    return this.request('POST', path, formBody(form), headers);
   }
 
   /** Loads the page so that the session cookie and its CSRF token are known. */
@@ -293,7 +302,11 @@ export class UiClient {
   }
 
   private async request(method: string, path: string, body: URLSearchParams | undefined, headers: Record<string, string>) {
-    if (this.account && !this.signedIn) await this.signIn();
+    if (this.account) await (this.signingIn ??= this.signIn(this.account));
+    return this.send(method, path, body, headers);
+  }
+
+  private async send(method: string, path: string, body: URLSearchParams | undefined, headers: Record<string, string>) {
     const cookie = this.cookieHeader;
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
@@ -312,4 +325,10 @@ export class UiClient {
     }
     return { status: response.status, headers: response.headers, text: await response.text() };
   }
+}
+
+function formBody(form: Record<string, string | string[]>): URLSearchParams {
+  const body = new URLSearchParams();
+  for (const [name, value] of Object.entries(form)) for (const one of [value].flat()) body.append(name, one);
+  return body;
 }

@@ -182,8 +182,8 @@ export const openApiDocument = {
       parameters: [taskId],
       get: requires('viewer', {
         operationId: 'taskActivity',
-        summary: "The task's history, oldest first: who, when, and each field's old and new value (kept after the task is deleted)",
-        responses: { 200: { description: 'The history', content: json('ActivityList') }, 404: problem('No such task, now or before') },
+        summary: "The task's history, oldest first: who, when, and each field's old and new value",
+        responses: { 200: { description: 'The history', content: json('ActivityList') }, 404: problem('No such task') },
       }),
     },
     '/api/tasks/bulk': {

@@ -279,14 +279,17 @@ export function bulkWrite(db: Database, write: Write, ids: string[], patch: Task
   });
 }
 
-/** A task's history, oldest first, with each actor's display name now; undefined when no such task ever existed. */
+/**
+ * A task's history, oldest first, with each actor's display name now; undefined when the task does
+ * not exist (any more: its history, delete included, stays in task_activity for audit).
+ */
 export async function taskActivity(db: Database, id: string): Promise<string | undefined> {
   const [row] = await db.run('tasks.activity', (sql) => sql<{ list: string; known: boolean }[]>`
     select coalesce(string_agg(json_build_object(
              'id', a.id, 'taskId', a.task_id, 'action', a.action, 'at', a.at, 'changes', a.changes,
              'actor', case when u.id is null then null else json_build_object('id', u.id, 'displayName', u.display_name) end
            )::text, ',' order by a.id), '') as list,
-           count(*) > 0 or exists(select 1 from tasks where id = ${id}::uuid) as known
+           exists(select 1 from tasks where id = ${id}::uuid) as known
     from task_activity a left join users u on u.id = a.actor_id
     where a.task_id = ${id}::uuid`);
   return row!.known ? `{"items":[${row!.list}]}` : undefined;

@@ -7,6 +7,7 @@
 import {
   BulkRequest as BulkRequestSchema,
   Email,
+  NO_NUL_PATTERN,
   LIMITS,
   LIST_PARAMETERS,
   ListQuery as ListQuerySchema,
@@ -92,6 +93,7 @@ function detailOf(error: ErrorObject, unknownField: string): FieldError {
       const rule = textRuleOf(schema.pattern as string);
       if (rule) return { field, detail: textProblem(rule, data as string) };
       if (schema.pattern === Email.pattern) return { field, detail: 'must be an email address' };
+      if (schema.pattern === NO_NUL_PATTERN) return { field, detail: 'must not contain NUL characters' };
       return { field, detail: `must match ${schema.pattern as string}` };
     }
     case 'minLength':
