@@ -32,6 +32,7 @@ describe("defaults: the reference deployment", () => {
       "Pod/task-manager-test-api-roundtrip",
       "Pod/task-manager-test-backend-ready",
       "Pod/task-manager-test-frontend-page",
+      "Secret/task-manager-backend-api-admin",
       "Secret/task-manager-db",
       "Secret/task-manager-frontend-session",
       "Service/task-manager-backend-api",
@@ -246,6 +247,7 @@ describe("existingSecret", () => {
   const objs = render([
     "--set", "global.database.existingSecret=my-db", "--set", "global.database.existingSecretPasswordKey=db-pass",
     "--set", "frontend.session.existingSecret=my-session", "--set", "frontend.session.existingSecretKey=sess",
+    "--set", "backend-api.admin.existingSecret=my-admin", "--set", "backend-api.admin.existingSecretPasswordKey=admin-pass",
   ]);
 
   it("creates no Secret and reads the given names and keys", () => {
@@ -257,6 +259,7 @@ describe("existingSecret", () => {
     expect(envOf(pg).POSTGRES_PASSWORD.valueFrom.secretKeyRef).toEqual({ name: "my-db", key: "db-pass" });
     const fe = find(objs, "Deployment", "task-manager-frontend").spec.template.spec.containers[0];
     expect(envOf(fe).SESSION_SECRET.valueFrom.secretKeyRef).toEqual({ name: "my-session", key: "sess" });
+    expect(envOf(be.containers[0]).ADMIN_PASSWORD.valueFrom.secretKeyRef).toEqual({ name: "my-admin", key: "admin-pass" });
   });
 });
 

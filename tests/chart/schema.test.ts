@@ -34,6 +34,14 @@ const cases: Array<{ name: string; set: string[]; message: RegExp }> = [
   { name: "extra volume without a name", set: ["frontend.extraVolumes[0].emptyDir.medium=Memory"], message: /\/extraVolumes\/0': missing property 'name'/ },
   { name: "global.imageRegistry with a scheme", set: ["global.imageRegistry=https://registry.example"], message: /\/global\/imageRegistry': 'https:\/\/registry.example' does not match pattern/ },
   { name: "global.imagePullSecrets entry without a name", set: ["global.imagePullSecrets[0].secret=x"], message: /\/global\/imagePullSecrets\/0': missing property 'name'/ },
+  { name: "short admin password", set: ["backend-api.admin.password=elevenchars"], message: /\/admin\/password'/ },
+  { name: "admin email without an @", set: ["backend-api.admin.email=admin"], message: /\/admin\/email': 'admin' does not match pattern/ },
+  { name: "no session idle timeout", set: ["backend-api.sessions.idleTimeoutMinutes=0"], message: /\/sessions\/idleTimeoutMinutes': minimum: got 0, want 1/ },
+  { name: "session idle timeout longer than its absolute lifetime", set: ["backend-api.sessions.idleTimeoutMinutes=120", "backend-api.sessions.absoluteLifetimeHours=1"], message: /backend-api.sessions.idleTimeoutMinutes \(120\) must not exceed backend-api.sessions.absoluteLifetimeHours \(1 h = 60 min\)/ },
+  { name: "sign-in throttle that never allows a failure", set: ["backend-api.signInThrottle.maxFailuresPerAccount=0"], message: /\/signInThrottle\/maxFailuresPerAccount': minimum: got 0, want 1/ },
+  { name: "sign-in throttle window as text", set: ["backend-api.signInThrottle.windowMinutes=quarter"], message: /\/signInThrottle\/windowMinutes': got string, want integer/ },
+  { name: "bad cookie Secure mode", set: ["frontend.session.cookieSecure=sometimes"], message: /\/session\/cookieSecure': value must be one of 'auto', 'always', 'never'/ },
+  { name: "empty frontend trustProxy", set: ["frontend.trustProxy="], message: /\/trustProxy': minLength: got 0, want 1/ },
   { name: "grace period shorter than the shutdown", set: ["backend-api.terminationGracePeriodSeconds=10"], message: /backend-api.terminationGracePeriodSeconds \(10\) must be at least .* = 20/ },
 ];
 
@@ -47,7 +55,7 @@ describe("rejected values", () => {
   }
 
   it("the same values are accepted when valid (the cases are not failing for another reason)", () => {
-    const ok = ["frontend.httpRoute.path.type=Exact", "frontend.httpRoute.path.value=/tasks", "frontend.httpRoute.hostnames[0]=tasks.example.com", "global.imageRegistry=registry.example:5000/mirror", "global.imagePullSecrets[0].name=regcred", "frontend.replicaCount=3", "global.database.port=6543", "frontend.service.nodePort=31000", "frontend.service.type=ClusterIP", "global.config.logLevel=debug", "postgresql.persistence.size=5Gi", "backend-api.terminationGracePeriodSeconds=20"];
+    const ok = ["frontend.httpRoute.path.type=Exact", "frontend.httpRoute.path.value=/tasks", "frontend.httpRoute.hostnames[0]=tasks.example.com", "global.imageRegistry=registry.example:5000/mirror", "global.imagePullSecrets[0].name=regcred", "frontend.replicaCount=3", "global.database.port=6543", "frontend.service.nodePort=31000", "frontend.service.type=ClusterIP", "global.config.logLevel=debug", "postgresql.persistence.size=5Gi", "backend-api.terminationGracePeriodSeconds=20", "backend-api.admin.password=twelve chars", "backend-api.admin.email=ops@example.com", "backend-api.sessions.idleTimeoutMinutes=60", "backend-api.sessions.absoluteLifetimeHours=1", "backend-api.signInThrottle.maxFailuresPerAccount=1", "frontend.session.cookieSecure=always", "frontend.trustProxy=10.0.0.0/8"];
     const r = helmTemplateRaw(ok.flatMap((s) => ["--set", s]));
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);

@@ -4,7 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { render, renderSubchart, type K8sObject } from "./helm";
 
-const SECRET = ["--set", "frontend.session.secret=" + "s".repeat(40)];
+const ADMIN_PASSWORD = "a".repeat(20);
+const SECRET = ["--set", "frontend.session.secret=" + "s".repeat(40), "--set", `backend-api.admin.password=${ADMIN_PASSWORD}`];
 const NETPOL = ["--set", "global.networkPolicy.enabled=true"];
 
 const key = (o: K8sObject) => `${o.kind}/${o.metadata.name}`;
@@ -22,7 +23,7 @@ describe("a subchart alone renders what it renders in the umbrella", () => {
   const umbrella = render([...SECRET, ...NETPOL]);
   const cases: Array<{ chart: string; args: string[] }> = [
     { chart: "frontend", args: ["--set", "session.secret=" + "s".repeat(40), ...NETPOL] },
-    { chart: "backend-api", args: NETPOL },
+    { chart: "backend-api", args: ["--set", `admin.password=${ADMIN_PASSWORD}`, ...NETPOL] },
     { chart: "postgresql", args: NETPOL },
   ];
   for (const c of cases) {

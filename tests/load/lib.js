@@ -16,20 +16,29 @@ http.setResponseCallback(http.expectedStatuses({ min: 200, max: 399 }));
 
 /** Target: BASE_URL (no trailing slash), e.g. http://10.213.0.1:30080 or http://127.0.0.1:8080. */
 export const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
-const JSON_HEADERS = { 'Content-Type': 'application/json' };
+/**
+ * Who the requests act as: TOKEN (a personal access token, e.g. from POST /api/tokens) goes on
+ * every request as `Authorization: Bearer`; COOKIE (`tm_sid=...` of a UI sign-in) on the page
+ * request too, for a frontend that signs pages in by its session cookie.
+ */
+/** @type {Record<string, string>} */
+const AUTH = __ENV.TOKEN ? { Authorization: `Bearer ${__ENV.TOKEN}` } : {};
+/** @type {Record<string, string>} */
+const PAGE_HEADERS = __ENV.COOKIE ? { ...AUTH, Cookie: __ENV.COOKIE } : AUTH;
+const JSON_HEADERS = { ...AUTH, 'Content-Type': 'application/json' };
 
 /** Trend statistics every script reports (p99 is not in k6's default set). */
 export const TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'];
 
 export function page() {
-  const res = http.get(`${BASE_URL}/`, { tags: { name: 'GET /' } });
+  const res = http.get(`${BASE_URL}/`, { headers: PAGE_HEADERS, tags: { name: 'GET /' } });
   logFailure(res);
-  check(res, { 'GET / is 200': (r) => r.status === 200, 'GET / is the task list': (r) => /<html/i.test(String(r.body || '')) });
+  check(res, { 'GET / is 200': (r) => r.status === 200, 'GET / is the task list': (r) => String(r.body || '').includes('id="task-list"') });
   return res;
 }
 
 export function list() {
-  const res = http.get(`${BASE_URL}/api/tasks?limit=20`, { tags: { name: 'GET /api/tasks' } });
+  const res = http.get(`${BASE_URL}/api/tasks?limit=20`, { headers: AUTH, tags: { name: 'GET /api/tasks' } });
   logFailure(res);
   check(res, { 'list is 200': (r) => r.status === 200, 'list has items': (r) => Array.isArray(r.json('items')) });
   return res;
@@ -46,14 +55,14 @@ export function crud(label) {
   logFailure(created);
   if (!check(created, { 'create is 201': (r) => r.status === 201 })) return;
   const id = created.json('id');
-  const got = http.get(`${BASE_URL}/api/tasks/${id}`, { tags: { name: 'GET /api/tasks/{id}' } });
+  const got = http.get(`${BASE_URL}/api/tasks/${id}`, { headers: AUTH, tags: { name: 'GET /api/tasks/{id}' } });
   logFailure(got);
   check(got, { 'get is 200': (r) => r.status === 200 && r.json('title') === title });
   const patched = http.patch(`${BASE_URL}/api/tasks/${id}`, JSON.stringify({ status: 'done' }),
     { headers: JSON_HEADERS, tags: { name: 'PATCH /api/tasks/{id}' } });
   logFailure(patched);
   check(patched, { 'patch is 200': (r) => r.status === 200 && r.json('status') === 'done' });
-  const deleted = http.del(`${BASE_URL}/api/tasks/${id}`, null, { tags: { name: 'DELETE /api/tasks/{id}' } });
+  const deleted = http.del(`${BASE_URL}/api/tasks/${id}`, null, { headers: AUTH, tags: { name: 'DELETE /api/tasks/{id}' } });
   logFailure(deleted);
   check(deleted, { 'delete is 204': (r) => r.status === 204 });
 }

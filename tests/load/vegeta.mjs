@@ -1,6 +1,9 @@
 // A constant-rate load test with Vegeta (MIT), against any deployment's frontend URL:
 //   npm run load -- http://127.0.0.1:8080 [--profile steady|smoke] [--rate N] [--duration 60s]
-//                   [--name NAME] [--summary FILE] [--allow-remote]
+//                   [--name NAME] [--summary FILE] [--allow-remote] [--token TOKEN] [--cookie COOKIE]
+// Every request acts as someone: `--token` (or TOKEN; a personal access token, POST /api/tokens)
+// goes on each as `Authorization: Bearer`, and `--cookie` (or COOKIE; the `tm_sid=...` of a UI
+// sign-in) on the page requests too, for a frontend that signs its pages in by session cookie.
 // The mix is that of tests/load/lib.js's `mixed` step, counted in requests: a quarter the page,
 // a quarter the list, and half writes and reads of single tasks (create, get, complete, delete).
 // Vegeta sends every request at its planned time whatever the answers, so it cannot chain a create
@@ -29,12 +32,12 @@ const MAX_FAILURE_LINES = 20;
 function usage(message) {
   console.error(`load: ${message}
 usage: npm run load -- <frontend URL> [--profile steady|smoke] [--rate N] [--duration 60s]
-                      [--name NAME] [--summary FILE] [--allow-remote]`);
+                      [--name NAME] [--summary FILE] [--allow-remote] [--token TOKEN] [--cookie COOKIE]`);
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const opts = { profile: 'steady', allowRemote: false };
+  const opts = { profile: 'steady', allowRemote: false, token: process.env.TOKEN || undefined, cookie: process.env.COOKIE || undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => (i + 1 < argv.length ? argv[++i] : usage(`${a} needs a value`));
@@ -44,6 +47,8 @@ function parseArgs(argv) {
     else if (a === '--duration') opts.duration = value();
     else if (a === '--name') opts.name = value();
     else if (a === '--summary') opts.summary = value();
+    else if (a === '--token') opts.token = value();
+    else if (a === '--cookie') opts.cookie = value();
     else if (a.startsWith('--')) usage(`unknown option ${a}`);
     else if (opts.url) usage(`one URL only (got ${opts.url} and ${a})`);
     else opts.url = a;
@@ -60,7 +65,11 @@ function parseArgs(argv) {
     usage(`${url.hostname} is neither this machine nor the e2e node (10.213.0.1); add --allow-remote for a deployment of your own`);
   }
   const name = opts.name ?? opts.profile;
-  return { base: url.href.replace(/\/+$/, ''), rate, seconds, name, summary: opts.summary, p95: profile.p95 };
+  if (opts.token !== undefined && !/^\S+$/.test(opts.token)) usage('--token (TOKEN) must be one word, the token itself');
+  if (opts.cookie !== undefined && /[\r\n]/.test(opts.cookie)) usage('--cookie (COOKIE) must be one line');
+  const auth = opts.token ? { Authorization: [`Bearer ${opts.token}`] } : {};
+  const headers = { api: auth, page: opts.cookie ? { ...auth, Cookie: [opts.cookie] } : auth };
+  return { base: url.href.replace(/\/+$/, ''), rate, seconds, name, summary: opts.summary, p95: profile.p95, headers };
 }
 
 function parseDuration(text) {
@@ -83,10 +92,12 @@ function vegetaBinary() {
   return 'vegeta';
 }
 
-async function api(base, method, path, body) {
+/** One request of the run's own (fixtures, clean-up), with the attack's API headers. */
+async function api(base, headers, method, path, body) {
+  const flat = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, v.join(', ')]));
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    headers: body === undefined ? flat : { ...flat, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
@@ -109,9 +120,9 @@ async function inParallel(items, width, fn) {
 }
 
 /** Creates `count` tasks; their ids are returned and added to `made`. */
-async function createTasks(base, label, count, made) {
+async function createTasks(base, headers, label, count, made) {
   return inParallel(Array.from({ length: count }, (_, i) => i), 4, async (i) => {
-    const { status, text } = await api(base, 'POST', '/api/tasks', { title: `${label} fixture ${i}`, priority: 'low', tags: ['load'] });
+    const { status, text } = await api(base, headers, 'POST', '/api/tasks', { title: `${label} fixture ${i}`, priority: 'low', tags: ['load'] });
     if (status !== 201) throw new Error(`creating the fixture tasks: POST /api/tasks -> ${status} ${text.slice(0, 200)}`);
     const { id } = JSON.parse(text);
     made.add(id);
@@ -120,28 +131,29 @@ async function createTasks(base, label, count, made) {
 }
 
 /** Deletes the tasks; returns how many could not be deleted (an absent one counts as deleted). */
-async function deleteTasks(base, ids) {
-  const statuses = await inParallel([...ids], 4, async (id) => (await api(base, 'DELETE', `/api/tasks/${id}`).catch(() => ({ status: 0 }))).status);
+async function deleteTasks(base, headers, ids) {
+  const statuses = await inParallel([...ids], 4, async (id) => (await api(base, headers, 'DELETE', `/api/tasks/${id}`).catch(() => ({ status: 0 }))).status);
   return statuses.filter((s) => s !== 204 && s !== 404).length;
 }
 
 /** The targets, in Vegeta's JSON format (one per line), and the ids each kind of request uses. */
-function targets(base, label, total, readIds, deleteIds) {
-  const json = { 'Content-Type': ['application/json'] };
+function targets(base, headers, label, total, readIds, deleteIds) {
+  const api = headers.api;
+  const json = { ...api, 'Content-Type': ['application/json'] };
   const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64');
   const lines = [];
   let reads = 0;
   let deletes = 0;
   for (let i = 0; i < total; i++) {
     const kind = ROUND[i % ROUND.length];
-    if (kind === 'page') lines.push({ method: 'GET', url: `${base}/` });
-    else if (kind === 'list') lines.push({ method: 'GET', url: `${base}/api/tasks?limit=20` });
+    if (kind === 'page') lines.push({ method: 'GET', url: `${base}/`, header: headers.page });
+    else if (kind === 'list') lines.push({ method: 'GET', url: `${base}/api/tasks?limit=20`, header: api });
     else if (kind === 'create') {
       lines.push({ method: 'POST', url: `${base}/api/tasks`, header: json, body: b64({ title: `${label} ${i}`, priority: 'medium', tags: ['load'] }) });
-    } else if (kind === 'get') lines.push({ method: 'GET', url: `${base}/api/tasks/${readIds[reads++ % readIds.length]}` });
+    } else if (kind === 'get') lines.push({ method: 'GET', url: `${base}/api/tasks/${readIds[reads++ % readIds.length]}`, header: api });
     else if (kind === 'patch') {
       lines.push({ method: 'PATCH', url: `${base}/api/tasks/${readIds[reads++ % readIds.length]}`, header: json, body: b64({ status: STATUSES[i % STATUSES.length] }) });
-    } else lines.push({ method: 'DELETE', url: `${base}/api/tasks/${deleteIds[deletes++]}` });
+    } else lines.push({ method: 'DELETE', url: `${base}/api/tasks/${deleteIds[deletes++]}`, header: api });
   }
   return lines.map((t) => JSON.stringify(t)).join('\n') + '\n';
 }
@@ -154,7 +166,8 @@ function endpoint(method, url) {
 }
 
 const EXPECTED = {
-  'GET /': { status: 200, body: (b) => /<html/i.test(b) || 'not the task list page' },
+  // Vegeta follows redirects: a page request that lost its session ends on /login with a 200
+  'GET /': { status: 200, body: (b) => (/<html/i.test(b) && b.includes('id="task-list"')) || 'not the task list page (signed out?)' },
   'GET /api/tasks': { status: 200, body: (b) => Array.isArray(JSON.parse(b).items) || 'no items array' },
   'POST /api/tasks': { status: 201, body: (b) => typeof JSON.parse(b).id === 'string' || 'no id' },
   'GET /api/tasks/{id}': { status: 200, body: (b) => JSON.parse(b).id !== undefined || 'no id' },
@@ -230,8 +243,8 @@ async function measure(opts, vegeta, made) {
   const total = opts.rate * opts.seconds;
   const deleteCount = Math.ceil(total / ROUND.length);
   const t0 = Date.now();
-  const readIds = await createTasks(opts.base, label, READ_POOL, made);
-  const deleteIds = await createTasks(opts.base, label, deleteCount, made);
+  const readIds = await createTasks(opts.base, opts.headers.api, label, READ_POOL, made);
+  const deleteIds = await createTasks(opts.base, opts.headers.api, label, deleteCount, made);
   console.log(`load: ${READ_POOL + deleteCount} tasks created for the attack to read, update and delete (${Date.now() - t0} ms)`);
 
   const all = [];
@@ -240,7 +253,7 @@ async function measure(opts, vegeta, made) {
   const failures = [];
   const dir = mkdtempSync(join(tmpdir(), 'load-'));
   try {
-    await attack(vegeta, dir, targets(opts.base, label, total, readIds, deleteIds), opts.rate, opts.seconds, (r) => {
+    await attack(vegeta, dir, targets(opts.base, opts.headers, label, total, readIds, deleteIds), opts.rate, opts.seconds, (r) => {
       const name = endpoint(r.method, r.url);
       const body = r.body ? Buffer.from(r.body, 'base64').toString() : '';
       const latency = r.latency / 1e6;
@@ -271,7 +284,7 @@ async function main() {
   try {
     results = await measure(opts, vegeta, made);
   } finally {
-    kept = await deleteTasks(opts.base, made);
+    kept = await deleteTasks(opts.base, opts.headers.api, made);
   }
   const { all, byName, byStatus, failures } = results;
 

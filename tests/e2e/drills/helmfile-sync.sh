@@ -3,7 +3,7 @@
 # release in task-manager from nothing; a second sync changes nothing; `helmfile diff` shows a
 # changed value and applies nothing. Helm records every sync as a revision, so "changes nothing" is
 # checked as: the manifests of both revisions identical, the same pod UIDs, the same database
-# password, and `helmfile diff --detailed-exitcode` exiting 0. The release it leaves is the one the
+# password and first admin's password, and `helmfile diff --detailed-exitcode` exiting 0. The release it leaves is the one the
 # zero-downtime drills start from.
 set -uo pipefail
 . "$(dirname "$0")/../lib/drill.sh"
@@ -40,15 +40,16 @@ t=$(now)
 check "helmfile -e dev sync installs the release in namespace $NS" helmfile_sync || { show_state; drill_end; }
 timing "helmfile sync (install) -> ready" $(($(now) - t))
 check "every pod of the helmfile release ready" wait_ready_all 120
-rev1=$(helm_rev) pods1=$(pod_uids) secret1=$(secret_password)
+rev1=$(helm_rev) pods1=$(pod_uids) secret1=$(secret_password) admin1=$(admin_password)
 t=$(now)
 helmfile_sync || fail "second helmfile sync"
 timing "helmfile sync (again)" $(($(now) - t))
-rev2=$(helm_rev) pods2=$(pod_uids) secret2=$(secret_password)
+rev2=$(helm_rev) pods2=$(pod_uids) secret2=$(secret_password) admin2=$(admin_password)
 echo "    revisions $rev1 -> $rev2"
 check "second sync: manifest of revision $rev2 identical to revision $rev1" same_manifest "$rev1" "$rev2"
 check "second sync: no pod replaced or restarted (same pod UIDs)" test "$pods1" == "$pods2"
 check "second sync: database password unchanged" test -n "$secret1" -a "$secret1" == "$secret2"
+check "second sync: first admin's password unchanged" test -n "$admin1" -a "$admin1" == "$admin2"
 check "helmfile diff after the second sync: no difference (exit 0)" no_diff
 check "helmfile diff shows the changed value (LOG_LEVEL debug -> warn, exit 2)" shows_change
 check "... and the diff applied nothing (same revision, LOG_LEVEL still debug)" not_applied "$rev2"

@@ -2,7 +2,9 @@
 # install: the chart installed with its default values (only the images pointed at the local ones)
 # into a fresh namespace that enforces Pod Security "restricted". Checks: helm install --wait,
 # every pod ready, the PostgreSQL volume bound, every pod admitted by "restricted", helm test, and
-# through NodePort 30080: the page serves the task list, POST /api/tasks creates a task, the page lists it.
+# through NodePort 30080: without credentials the API answers 401 and the page sends the visitor to
+# /login; signed in as the first admin (its Secret), the page serves the task list, POST /api/tasks
+# with a personal access token creates a task, the page lists it.
 set -uo pipefail
 . "$(dirname "$0")/../lib/drill.sh"
 drill_begin install
@@ -43,6 +45,9 @@ if helm test "$RELEASE" -n "$NS" --timeout 3m --logs; then pass "helm test"; els
 
 echo "==> NodePort 30080 at $NODE_IP"
 title="e2e task $(date +%s)-$RANDOM"
+check "without credentials: /api/tasks 401 problem+json, / redirects to /login" refuses_anonymous
+signs_in() { api_token >/dev/null && ui_session >/dev/null; }
+check "the first admin signs in (POST /api/login, a personal access token, the /login form)" signs_in
 check "GET / on NodePort 30080 serves the task list" serves_task_list
 check "POST /api/tasks on NodePort 30080 creates a task" api_create "$title"
 check "the new task is listed on the page" page_lists "$title"

@@ -2,7 +2,8 @@
 # reinstall-keeps-data: helm uninstall keeps the PostgreSQL volume, and a second helm install finds
 # the data again. Installs the release first (as the install drill does) when there is none.
 # Checks: the volume is left after uninstall, the second install gets ready, a task created before
-# the uninstall is listed on the page after it.
+# the uninstall is listed on the page after it, the first admin's password is the one before (its
+# Secret is kept, as the account in the kept database needs) and the drills' token still works.
 set -uo pipefail
 . "$(dirname "$0")/../lib/drill.sh"
 drill_begin reinstall-keeps-data
@@ -13,6 +14,7 @@ if ! release_deployed; then
 fi
 title="e2e kept task $(date +%s)-$RANDOM"
 check "a task created before the uninstall" api_create "$title"
+admin0=$(admin_password) token0=$(api_token)
 
 echo "==> helm uninstall, then install again"
 helm uninstall "$RELEASE" -n "$NS" --wait --timeout 3m
@@ -27,4 +29,6 @@ else
 fi
 wait_for 60 "the page to answer" serves_task_list || true
 check "the task is still there after uninstall + install" page_lists "$title"
+check "the first admin's password is kept by uninstall + install" test -n "$admin0" -a "$admin0" == "$(admin_password)"
+check "the token made before the uninstall still signs in" _token_works "$token0"
 drill_end

@@ -3,7 +3,7 @@
 # image tag, while steady Vegeta traffic runs for 50 s. Run after upgrade-under-load it rolls that
 # upgrade back; alone, it makes that upgrade first (not under load). Checks: the rollback succeeded
 # before the traffic ended, not one request failed, every app pod replaced and back on the
-# revision's tag, the config value back, the tasks digest and the database password unchanged, a
+# revision's tag, the config value back, the tasks digest, the database and admin passwords unchanged, a
 # marker task still listed.
 set -uo pipefail
 . "$(dirname "$0")/../lib/drill.sh"
@@ -22,7 +22,7 @@ old_tag=$(jq -r '.["backend-api"].image.tag' <<<"$old_values")
 old_timeout=$(jq -r '.global.config.backendTimeoutMs' <<<"$old_values")
 marker="e2e rollback marker $(date +%s)"
 api_create "$marker" >/dev/null || drill_abort "create the marker task"
-digest0=$(tasks_digest) pass0=$(secret_password)
+digest0=$(tasks_digest) pass0=$(secret_password) admin0=$(admin_password)
 echo "    rolling back to revision $rev_before (tag $old_tag, BACKEND_TIMEOUT_MS=$old_timeout); before: $digest0"
 old_pods=$(app_pods)
 
@@ -30,8 +30,9 @@ under_load rollback 50s "helm rollback" helm rollback "$RELEASE" "$rev_before" -
 check "rollback replaced every backend and frontend pod" none_left "$old_pods"
 check "rollback: backend and frontend back on $old_tag" every_app_pod_on "$old_tag"
 check "rollback: config value back (BACKEND_TIMEOUT_MS=$old_timeout)" test "$(backend_timeout_ms)" == "$old_timeout"
-digest1=$(tasks_digest) pass1=$(secret_password)
+digest1=$(tasks_digest) pass1=$(secret_password) admin1=$(admin_password)
 check "data unchanged by the rollback" test "$digest0" == "$digest1"
 check "database password unchanged by the rollback" test -n "$pass0" -a "$pass0" == "$pass1"
+check "the first admin's password unchanged by the rollback" test -n "$admin0" -a "$admin0" == "$admin1"
 check "the marker task is still listed" api_lists "$marker"
 drill_end

@@ -4,7 +4,7 @@
 # (global.config.backendTimeoutMs + 1 s) and both image tags (the same images re-tagged <tag>-e2e2)
 # while steady Vegeta traffic runs for 50 s. Checks: the upgrade succeeded before the traffic
 # ended, not one request failed, every app pod replaced and on the new tag, the ConfigMap holds the
-# new value, the tasks digest and the database password unchanged.
+# new value, the tasks digest, the database password and the first admin's password unchanged.
 set -uo pipefail
 . "$(dirname "$0")/../lib/drill.sh"
 drill_begin upgrade-under-load
@@ -18,7 +18,7 @@ if every_app_pod_on "$(second_tag)"; then
 fi
 marker="e2e upgrade marker $(date +%s)"
 api_create "$marker" >/dev/null || drill_abort "create the marker task"
-digest0=$(tasks_digest) pass0=$(secret_password) timeout0=$(backend_timeout_ms)
+digest0=$(tasks_digest) pass0=$(secret_password) admin0=$(admin_password) timeout0=$(backend_timeout_ms)
 echo "    before: $digest0, BACKEND_TIMEOUT_MS=$timeout0"
 import_second_tag || drill_abort "import the second tag"
 old_pods=$(app_pods)
@@ -27,8 +27,9 @@ under_load upgrade 50s "helm upgrade" upgrade_to_second_tag
 check "every backend and frontend pod replaced (rolled)" none_left "$old_pods"
 check "backend and frontend run the new tag $(second_tag)" every_app_pod_on "$(second_tag)"
 check "the config value changed (BACKEND_TIMEOUT_MS=$((timeout0 + 1000)))" test "$(backend_timeout_ms)" == $((timeout0 + 1000))
-digest1=$(tasks_digest) pass1=$(secret_password)
+digest1=$(tasks_digest) pass1=$(secret_password) admin1=$(admin_password)
 check "data unchanged by the upgrade ($digest1)" test "$digest0" == "$digest1"
 check "database password unchanged by the upgrade" test -n "$pass0" -a "$pass0" == "$pass1"
+check "the first admin's password (admin Secret) unchanged by the upgrade" test -n "$admin0" -a "$admin0" == "$admin1"
 check "the marker task is still listed" api_lists "$marker"
 drill_end

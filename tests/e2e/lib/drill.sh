@@ -16,9 +16,11 @@
 # Release fixtures: release_absent, install_restricted [HELM ARGS], helmfile_sync [HELM ARGS],
 # release_ready [--set K=V...] (deployed, with those values). Assertions (return 0/1, for `check`):
 # all_pods_ready, pvc_bound, serves_task_list, api_create TITLE, api_lists TITLE, page_lists TITLE,
-# wait_ready_all [SECONDS]. Load (tests/load/vegeta.mjs): load_start NAME PROFILE DURATION,
-# load_wait NAME, under_load NAME DURATION WHAT CMD... . Reading the release: kc, psql_q, pods_of,
-# ready_pods_of, app_pods, none_left, secret_password, tasks_digest, helm_rev, pod_port, service_port, tcp_from, show_state.
+# wait_ready_all [SECONDS], refuses_anonymous. Signing in (as the release's first admin): api_token,
+# ui_session, ui_cookie. Load (tests/load/vegeta.mjs, with that token and session):
+# load_start NAME PROFILE DURATION, load_wait NAME, under_load NAME DURATION WHAT CMD... . Reading
+# the release: kc, psql_q, pods_of, ready_pods_of, app_pods, none_left, secret_password,
+# admin_email, admin_password, tasks_digest, helm_rev, pod_port, service_port, tcp_from, show_state.
 # shellcheck disable=SC2034  # NS, RELEASE, ... are read by the drills that source this file
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -106,6 +108,9 @@ ready_pods_of() {
     -o go-template='{{range .items}}{{if not .metadata.deletionTimestamp}}{{range .status.conditions}}{{if and (eq .type "Ready") (eq .status "True")}}x{{"\n"}}{{end}}{{end}}{{end}}{{end}}' | grep -c x
 }
 secret_password() { kc get secret "$RELEASE-db" -o jsonpath='{.data.password}'; }
+# The first admin: the backend's ADMIN_EMAIL and the password of its admin Secret.
+admin_email() { kc get deployment "$RELEASE-backend-api" -o jsonpath='{.spec.template.spec.containers[0].env[?(@.name=="ADMIN_EMAIL")].value}'; }
+admin_password() { kc get secret "$RELEASE-backend-api-admin" -o jsonpath='{.data.password}' | base64 -d; }
 # A digest of every task (id, title, status, version): equal before and after means nothing was lost or changed.
 # The load generator's tasks (titles "load ...") are left out: traffic cut by a drill may leave one behind.
 tasks_digest() { psql_q "select count(*) || ' tasks, md5 ' || md5(coalesce(string_agg(id::text || title || status || version, ',' order by id), '')) from tasks where title not like 'load %'"; }
@@ -138,6 +143,77 @@ tcp_from() {
     s.on("error", (e) => { console.log(e.code); process.exit(1); });' "$2" "$3" 2>/dev/null
 }
 
+# ------------------------------------------------------------------ signing in
+# The drills act as the release's first admin. Their API calls and Vegeta's traffic send a personal
+# access token (`Authorization: Bearer`), the page checks a UI session cookie. Both are made once
+# per run (tests/e2e/run empties AUTH_DIR at its start; cluster-down removes RUN_DIR) and made
+# again only when the one kept no longer signs in: a drill that installs afresh makes a new
+# database, where the old token is unknown. Passwords and tokens go to curl on stdin or in a
+# header file, never in an argument (ps would show it).
+AUTH_DIR=$RUN_DIR/auth
+_auth_curl() { curl -sS --max-time 10 "$@"; }
+# _bearer_file TOKEN: a curl header file (-H @FILE) with `Authorization: Bearer TOKEN`.
+_bearer_file() { local f=$AUTH_DIR/bearer.$BASHPID; (umask 077; printf 'Authorization: Bearer %s\n' "$1" >"$f"); echo "$f"; }
+_token_works() { # _token_works TOKEN: GET /api/me answers 200 with it
+  local h code
+  h=$(_bearer_file "$1")
+  code=$(_auth_curl -o /dev/null -w '%{http_code}' -H "@$h" "$NODEPORT_URL/api/me")
+  rm -f "$h"
+  [[ $code == 200 ]]
+}
+# api_token: prints a personal access token of the first admin (POST /api/login, POST /api/tokens,
+# then the login token signed out), kept in AUTH_DIR/token while it works.
+api_token() {
+  local file=$AUTH_DIR/token login token h
+  if [[ -s $file ]] && _token_works "$(cat "$file")"; then cat "$file"; return 0; fi
+  mkdir -p "$AUTH_DIR" && chmod 700 "$AUTH_DIR"
+  login=$(E=$(admin_email) P=$(admin_password) jq -cn '{email: env.E, password: env.P}' |
+    _auth_curl -f -H 'Content-Type: application/json' --data-binary @- "$NODEPORT_URL/api/login" | jq -r '.token // empty')
+  [[ -n $login ]] || { echo "    api_token: POST /api/login as $(admin_email) failed" >&2; return 1; }
+  h=$(_bearer_file "$login")
+  token=$(jq -cn '{name: "e2e drills", expiresAt: (now + 86400 | todate)}' |
+    _auth_curl -f -H "@$h" -H 'Content-Type: application/json' --data-binary @- "$NODEPORT_URL/api/tokens" | jq -r '.token // empty')
+  _auth_curl -o /dev/null -X POST -H "@$h" "$NODEPORT_URL/api/logout"
+  rm -f "$h"
+  [[ -n $token ]] || { echo "    api_token: POST /api/tokens failed" >&2; return 1; }
+  (umask 077; echo "$token" >"$file")
+  echo "$token"
+}
+# auth_curl CURL ARGS...: curl with the drills' token; fails when there is none.
+auth_curl() {
+  local token h rc=0
+  token=$(api_token) || return 1
+  h=$(_bearer_file "$token")
+  _auth_curl -H "@$h" "$@" || rc=$?
+  rm -f "$h"
+  return $rc
+}
+_session_works() { [[ $(_auth_curl -o /dev/null -w '%{http_code}' -b "$1" "$NODEPORT_URL/") == 200 ]]; }
+# ui_session: prints the path of a curl cookie jar signed in to the UI as the first admin (the
+# /login form with its CSRF token), kept in AUTH_DIR/cookies while it works.
+ui_session() {
+  local jar=$AUTH_DIR/cookies form csrf code
+  if [[ -s $jar ]] && _session_works "$jar"; then echo "$jar"; return 0; fi
+  mkdir -p "$AUTH_DIR" && chmod 700 "$AUTH_DIR"
+  rm -f "$jar"
+  form=$(_auth_curl -f -c "$jar" -b "$jar" "$NODEPORT_URL/login") || { echo "    ui_session: GET /login failed" >&2; return 1; }
+  csrf=$(grep -o '<input[^>]*name="_csrf"[^>]*>' <<<"$form" | grep -o 'value="[^"]*"' | head -n 1 | sed 's/^value="//; s/"$//')
+  [[ -n $csrf ]] || { echo "    ui_session: no _csrf field in the /login form" >&2; return 1; }
+  # a browser's form post names its origin; a frontend that refuses cross-site forms may want it
+  code=$(printf '%s' "$(admin_password)" | _auth_curl -o /dev/null -w '%{http_code}' -c "$jar" -b "$jar" -H "Origin: $NODEPORT_URL" \
+    --data-urlencode "email=$(admin_email)" --data-urlencode "password@-" --data-urlencode "_csrf=$csrf" "$NODEPORT_URL/login")
+  chmod 600 "$jar"
+  [[ $code == 30[23] ]] && _session_works "$jar" && { echo "$jar"; return 0; }
+  echo "    ui_session: POST /login -> $code, no signed-in page" >&2
+  return 1
+}
+# ui_cookie: the session's cookies as one Cookie header value (name=value; ...), for Vegeta's pages.
+ui_cookie() {
+  local jar
+  jar=$(ui_session) || return 1
+  awk -F'\t' 'NF >= 7 && ($1 !~ /^#/ || $1 ~ /^#HttpOnly_/) { printf "%s%s=%s", sep, $6, $7; sep = "; " }' "$jar"
+}
+
 # ------------------------------------------------------------------ assertions
 all_pods_ready() {
   local out
@@ -154,14 +230,15 @@ pvc_bound() {
   [[ -n $out ]] && ! echo "$out" | grep -qv ' Bound$'
 }
 serves_task_list() {
-  local code
-  code=$(curl -sS --max-time 10 -o "$DRILL_TMP/page" -w '%{http_code}' "$NODEPORT_URL/") || return 1
+  local code jar
+  jar=$(ui_session) || return 1
+  code=$(curl -sS --max-time 10 -b "$jar" -o "$DRILL_TMP/page" -w '%{http_code}' "$NODEPORT_URL/") || return 1
   echo "    GET $NODEPORT_URL/ -> $code, $(wc -c <"$DRILL_TMP/page") bytes"
   [[ $code == 200 ]] && grep -qi '<html' "$DRILL_TMP/page"
 }
 api_create() { # api_create TITLE: POST through NodePort, 201
   local code
-  code=$(curl -sS --max-time 10 -o "$DRILL_TMP/post" -w '%{http_code}' -H 'Content-Type: application/json' \
+  code=$(auth_curl -o "$DRILL_TMP/post" -w '%{http_code}' -H 'Content-Type: application/json' \
     -d "$(jq -cn --arg t "$1" '{title: $t, priority: "high"}')" "$NODEPORT_URL/api/tasks") || return 1
   echo "    POST $NODEPORT_URL/api/tasks -> $code $(head -c 200 "$DRILL_TMP/post")"
   [[ $code == 201 ]]
@@ -170,11 +247,25 @@ api_create() { # api_create TITLE: POST through NodePort, 201
 # at an early match while curl still writes (curl: (23) Failed writing body).
 api_lists() {
   local body
-  body=$(curl -fsS --max-time 10 "$NODEPORT_URL/api/tasks?limit=200&q=$(jq -rn --arg q "$1" '$q|@uri')") && grep -qF "$1" <<<"$body"
+  body=$(auth_curl -f "$NODEPORT_URL/api/tasks?limit=200&q=$(jq -rn --arg q "$1" '$q|@uri')") && grep -qF "$1" <<<"$body"
 }
 page_lists() {
-  local body
-  body=$(curl -fsS --max-time 10 "$NODEPORT_URL/") && grep -qF "$1" <<<"$body"
+  local body jar
+  jar=$(ui_session) && body=$(curl -fsS --max-time 10 -b "$jar" "$NODEPORT_URL/") && grep -qF "$1" <<<"$body"
+}
+# refuses_anonymous: without credentials the API answers 401 problem+json and the page sends the
+# visitor to /login, while the sign-in page itself and the OpenAPI document stay open.
+refuses_anonymous() {
+  local api page login doc bad=0
+  api=$(curl -sS --max-time 10 -o "$DRILL_TMP/anon" -w '%{http_code} %{content_type}' "$NODEPORT_URL/api/tasks")
+  page=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code} %{redirect_url}' "$NODEPORT_URL/")
+  login=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "$NODEPORT_URL/login")
+  doc=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "$NODEPORT_URL/api/openapi.json")
+  echo "    anonymous: GET /api/tasks -> $api; GET / -> $page; GET /login -> $login; GET /api/openapi.json -> $doc"
+  [[ $api == "401 application/problem+json"* ]] || bad=1
+  [[ $page =~ ^30[23]\ .*/login ]] || bad=1
+  [[ $login == 200 && $doc == 200 ]] || bad=1
+  return $bad
 }
 
 # ------------------------------------------------------------------ the release
@@ -235,10 +326,11 @@ TWO_EACH=(--set frontend.replicaCount=2 --set backend-api.replicaCount=2)
 # load_start NAME PROFILE DURATION: a constant-rate attack on NodePort 30080 in the background
 # (LOAD_RATE requests/s for the steady profile); returns once the attack has begun.
 load_start() {
-  local name=$1 profile=$2 duration=$3 rate=()
+  local name=$1 profile=$2 duration=$3 rate=() token cookie
   [[ $profile == steady ]] && rate=(--rate "$LOAD_RATE")
   rm -f "$DRILL_TMP/$name.json"
-  nice -n 5 node "$REPO_ROOT/tests/load/vegeta.mjs" "$NODEPORT_URL" --profile "$profile" "${rate[@]}" \
+  token=$(api_token) && cookie=$(ui_cookie) || echo "    load $name: could not sign in (the attack runs without credentials and fails)"
+  TOKEN=$token COOKIE=$cookie nice -n 5 node "$REPO_ROOT/tests/load/vegeta.mjs" "$NODEPORT_URL" --profile "$profile" "${rate[@]}" \
     --duration "$duration" --name "$name" --summary "$DRILL_TMP/$name.json" >"$DRILL_TMP/$name.log" 2>&1 &
   _LOAD_PID=$!
   _LOAD_T0=$(now)

@@ -40,5 +40,9 @@ Params: backendApiPort (`backend-api.service.port`), context (the frontend chart
     secretKeyRef:
       name: {{ include "frontend.sessionSecretName" . }}
       key: {{ .Values.session.existingSecretKey }}
+- name: COOKIE_SECURE
+  value: {{ .Values.session.cookieSecure | quote }}
+- name: TRUST_PROXY
+  value: {{ .Values.trustProxy | quote }}
 {{ include "common.env.shutdown" . }}
 {{- end -}}
