@@ -18,13 +18,24 @@ export interface TaskRow {
   task: string;
 }
 
-const taskJson = (sql: Queryable) => sql`json_build_object(
-  'id', id, 'title', title, 'description', description, 'status', status, 'priority', priority,
-  'dueDate', due_date, 'tags', tags, 'assigneeId', assignee_id, 'createdBy', created_by,
-  'createdByName', (select u.display_name from users u where u.id = created_by),
-  'assigneeName', (select u.display_name from users u where u.id = assignee_id),
-  'createdAt', created_at, 'updatedAt', updated_at, 'version', version
+/**
+ * A task as JSON. The display names are read now (a renamed user shows renamed everywhere): by a
+ * lookup per row for one task, and, for a page, from users joined once as `creator` and `assignee`.
+ */
+const taskObject = (sql: Queryable, t: string, names: { creator: ReturnType<Queryable>; assignee: ReturnType<Queryable> }) => {
+  const c = (column: string) => sql.unsafe(`${t}${column}`);
+  return sql`json_build_object(
+  'id', ${c('id')}, 'title', ${c('title')}, 'description', ${c('description')}, 'status', ${c('status')}, 'priority', ${c('priority')},
+  'dueDate', ${c('due_date')}, 'tags', ${c('tags')}, 'assigneeId', ${c('assignee_id')}, 'createdBy', ${c('created_by')},
+  'createdByName', ${names.creator}, 'assigneeName', ${names.assignee},
+  'createdAt', ${c('created_at')}, 'updatedAt', ${c('updated_at')}, 'version', ${c('version')}
 )::text`;
+};
+const taskJson = (sql: Queryable) =>
+  taskObject(sql, '', {
+    creator: sql`(select u.display_name from users u where u.id = created_by)`,
+    assignee: sql`(select u.display_name from users u where u.id = assignee_id)`,
+  });
 
 /**
  * Every write runs in a transaction that names its actor (the history trigger of migration 0004
@@ -122,8 +133,8 @@ export async function listTasks(db: Database, query: ListQuery): Promise<TaskPag
     }
     return sql<[Buffer | null, Buffer, Buffer | null, Buffer | null, Buffer][]>`
       with candidates as (
-        select ${taskJson(sql)} as task, (${by})::text as cursor_value, id,
-               row_number() over (order by ${by} ${direction}, id ${direction}) as position
+        select id, title, description, status, priority, due_date, tags, assignee_id, created_by, created_at, updated_at, version,
+               (${by})::text as cursor_value, row_number() over (order by ${by} ${direction}, id ${direction}) as position
         from tasks
         where true
           ${query.statuses ? sql`and status = any(${query.statuses}::text[]::task_status[])` : empty}
@@ -138,12 +149,15 @@ export async function listTasks(db: Database, query: ListQuery): Promise<TaskPag
         order by ${by} ${direction}, id ${direction}
         limit ${query.limit + 1}
       )
-      select string_agg(task, ',' order by position) filter (where position <= ${query.limit}) as items,
+      select string_agg(${taskObject(sql, 'c.', { creator: sql`creator.display_name`, assignee: sql`assignee.display_name` })}, ',' order by position)
+               filter (where position <= ${query.limit}) as items,
              count(*) > ${query.limit} as has_more,
              min(cursor_value) filter (where position = ${query.limit}) as cursor_value,
-             min(id::text) filter (where position = ${query.limit}) as last_id,
+             min(c.id::text) filter (where position = ${query.limit}) as last_id,
              ${sql.unsafe(DATA_VERSION)} as data_version
-      from candidates`.raw();
+      from candidates c
+        left join users creator on creator.id = c.created_by
+        left join users assignee on assignee.id = c.assignee_id`.raw();
   });
   const [items, hasMore, cursorValue, lastId, version] = page as unknown as [Buffer | null, Buffer, Buffer | null, Buffer | null, Buffer];
   return {
