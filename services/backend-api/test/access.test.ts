@@ -193,6 +193,21 @@ describe('the role × operation matrix, read from the document', () => {
   });
 });
 
+it('a path spelt in other case or with a trailing slash, which express routes alike, gets the same role check', async () => {
+  const before = await digest(backend.db);
+  for (const [as, method, path, body] of [
+    ['viewer', 'POST', '/API/TASKS', { title: 'x' }],
+    ['viewer', 'POST', '/api/tasks/', { title: 'x' }],
+    ['viewer', 'DELETE', `/api/Tasks/${taskId}`, undefined],
+    ['member', 'POST', '/api/USERS', { email: 'sneaky@example.test', displayName: 'S', role: 'admin', password: 'a sneaky password' }],
+    ['member', 'PATCH', `/api/users/${backend.accounts.viewer.id}/`, { role: 'admin' }],
+  ] as const) {
+    const reply = await api(method, path, { as, body });
+    expect(reply.status, `${as} ${method} ${path}: ${reply.text}`).toBe(403);
+  }
+  expect(await digest(backend.db)).toBe(before);
+});
+
 describe('sessions', () => {
   async function session(email = backend.accounts.member.email, password = backend.accounts.member.password, headers: Record<string, string> = {}) {
     const reply = await api('POST', '/api/sessions', { as: 'nobody', headers, body: { email, password } });
