@@ -13,11 +13,9 @@ import { PRIORITIES, STATUSES } from '@task-manager/contract';
 import { createTestDatabase } from '@task-manager/kit/testing';
 import { listTasks } from '@task-manager/backend-api/dist/tasks/queries.js';
 import { parseListQuery } from '@task-manager/backend-api/dist/tasks/validate.js';
-import { SERVICES, load, migrateUp, postgresPids, startService, withCpuPerRequest } from './lib.mjs';
+import { BENCH_ADMIN_ENV, SERVICES, apiAuth, load, migrateUp, postgresPids, startService, withCpuPerRequest } from './lib.mjs';
 
 const PACKAGE_DIR = new URL('backend-api/', SERVICES);
-/** The admin the benchmarked backend creates at start (ADMIN_EMAIL/ADMIN_PASSWORD) and the bench signs in as. */
-export const BENCH_ADMIN = { email: 'bench@example.test', password: 'the password of the bench admin' };
 
 export async function seed(url, count, log) {
   const sql = postgres(url, { onnotice: () => {} });
@@ -107,13 +105,10 @@ export async function benchBackend({ adminUrl, seconds, log }) {
   const database = await createTestDatabase(adminUrl);
   migrateUp(database.url);
   const ids = await seed(database.url, 10_000, log);
-  const backend = await startService(PACKAGE_DIR, { DATABASE_URL: database.url, ADMIN_EMAIL: BENCH_ADMIN.email, ADMIN_PASSWORD: BENCH_ADMIN.password });
+  const backend = await startService(PACKAGE_DIR, { DATABASE_URL: database.url, ...BENCH_ADMIN_ENV });
   try {
     // Every request is authenticated as a script's would be: a token from POST /api/login, as a Bearer header.
-    const signedIn = await fetch(`${backend.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_ADMIN) });
-    if (signedIn.status !== 200) throw new Error(`the bench cannot sign in: ${signedIn.status} ${await signedIn.text()}`);
-    const { token } = await signedIn.json();
-    const auth = { authorization: `Bearer ${token}` };
+    const auth = await apiAuth(backend.url);
     let next = 0;
     const results = [];
     results.push(await load('warm-up', { url: `${backend.url}/api/tasks?limit=50`, headers: auth, duration: 2 }, () => {}));
@@ -142,7 +137,7 @@ export async function benchBackend({ adminUrl, seconds, log }) {
     );
     const peakRssMb = backend.peakRssMb();
     const ceiling = await pgbenchCeiling(database.url, seconds, log);
-    return { results, ceiling, peakRssMb, backend, tiers, token };
+    return { results, ceiling, peakRssMb, backend, tiers };
   } catch (error) {
     await backend.stop();
     throw error;

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
 import { createTestDatabase, startEmbeddedPostgres } from '@task-manager/kit/testing';
-import { SERVICES, load, migrateUp, startService } from './lib.mjs';
+import { BENCH_ADMIN_ENV, SERVICES, apiAuth, load, migrateUp, pageAuth, startService } from './lib.mjs';
 
 /** The words of titles and descriptions; none contains RARE or COMMON. */
 const VOCABULARY = [
@@ -67,10 +67,10 @@ export async function seed(url, count) {
 }
 
 /** The cursor `pages` pages into the default list: what a reader who kept clicking "more" asks for. */
-async function deepCursor(backendUrl, pages) {
+async function deepCursor(backendUrl, headers, pages) {
   let cursor;
   for (let page = 0; page < pages; page++) {
-    const response = await fetch(`${backendUrl}/api/tasks?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const response = await fetch(`${backendUrl}/api/tasks?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { headers });
     cursor = (await response.json()).nextCursor;
     if (!cursor) throw new Error(`the list ended after ${page + 1} pages; the deep page needs ${pages}`);
   }
@@ -83,10 +83,10 @@ const log = (message) => console.log(`[growth +${((performance.now() - started) 
 const day = (offset) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 
 /** Every scenario, by name: where it goes and how. Reads first, so that they see the seeded data alone. */
-function scenarios({ backend, frontend, ids, cursor, deepPages }) {
+function scenarios({ backend, frontend, api, page, ids, cursor, deepPages }) {
   let next = 0;
   const anyId = () => ids[next++ % ids.length];
-  const get = (query) => ({ url: `${backend}/api/tasks?${query}` });
+  const get = (query) => ({ url: `${backend}/api/tasks?${query}`, headers: api });
   return [
     ['list limit=50', get('limit=50')],
     ['filter status=in_progress', get('limit=50&status=in_progress')],
@@ -100,15 +100,15 @@ function scenarios({ backend, frontend, ids, cursor, deepPages }) {
     [`search q=${RARE} (1 in 1,000)`, get(`limit=50&q=${RARE}`)],
     [`search q=${COMMON} (1 in 5)`, get(`limit=50&q=${COMMON}`)],
     [`deep page (${deepPages} pages in)`, get(`limit=50&cursor=${encodeURIComponent(cursor)}`)],
-    ['stats', { url: `${backend}/api/stats` }],
-    ['get by id', { url: backend, requests: [{ setupRequest: (request) => ({ ...request, path: `/api/tasks/${anyId()}` }) }] }],
-    ['frontend full page', { url: `${frontend}/` }],
+    ['stats', { url: `${backend}/api/stats`, headers: api }],
+    ['get by id', { url: backend, headers: api, requests: [{ setupRequest: (request) => ({ ...request, path: `/api/tasks/${anyId()}` }) }] }],
+    ['frontend full page', { url: `${frontend}/`, headers: page }],
     [
       'create',
       {
         url: `${backend}/api/tasks`,
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...api, 'content-type': 'application/json' },
         body: JSON.stringify({ title: 'Growth task', description: `Created under load, ${COMMON}`, priority: 'high', tags: ['ops'], dueDate: day(3) }),
       },
     ],
@@ -119,7 +119,7 @@ function scenarios({ backend, frontend, ids, cursor, deepPages }) {
         requests: [
           {
             method: 'PATCH',
-            headers: { 'content-type': 'application/json' },
+            headers: { ...api, 'content-type': 'application/json' },
             setupRequest: (request) => ({ ...request, path: `/api/tasks/${anyId()}`, body: JSON.stringify({ status: next % 2 ? 'done' : 'todo', priority: 'medium' }) }),
           },
         ],
@@ -137,13 +137,15 @@ async function benchSize(adminUrl, count, { seconds, connections, deepPages }) {
   const seedStarted = performance.now();
   const ids = await seed(database.url, count);
   log(`${size} tasks: seeded in ${((performance.now() - seedStarted) / 1000).toFixed(1)}s`);
-  const backend = await startService(new URL('backend-api/', SERVICES), { DATABASE_URL: database.url });
+  const backend = await startService(new URL('backend-api/', SERVICES), { DATABASE_URL: database.url, ...BENCH_ADMIN_ENV });
   let frontend;
   try {
     frontend = await startService(new URL('frontend/', SERVICES), { BACKEND_API_URL: backend.url, SESSION_SECRET: randomBytes(32).toString('hex') });
-    const cursor = await deepCursor(backend.url, deepPages);
+    const api = await apiAuth(backend.url);
+    const page = await pageAuth(backend.url);
+    const cursor = await deepCursor(backend.url, api, deepPages);
     const results = new Map();
-    for (const [name, options] of scenarios({ backend: backend.url, frontend: frontend.url, ids, cursor, deepPages })) {
+    for (const [name, options] of scenarios({ backend: backend.url, frontend: frontend.url, api, page, ids, cursor, deepPages })) {
       // A short load first: the backend's prepared statements, PostgreSQL's cache, V8's compiled code.
       await load('warm-up', { connections, duration: 1, ...options }, () => {});
       results.set(name, await load(`${size} tasks: ${name}`, { connections, duration: seconds, ...options }, log));

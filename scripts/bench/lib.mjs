@@ -8,12 +8,33 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
+import { SESSION_COOKIE } from '@task-manager/contract';
 import { freePort } from '@task-manager/kit/testing';
 
 export const SERVICES = new URL('../../services/', import.meta.url);
 /** How a service image starts its service (services/Dockerfile's CMD). */
 export const START = new URL('start', SERVICES);
 export const CONNECTIONS = 32;
+/** The admin a benchmarked backend creates at start (ADMIN_EMAIL/ADMIN_PASSWORD) and the bench signs in as. */
+export const BENCH_ADMIN = { email: 'bench@example.test', password: 'the password of the bench admin' };
+/** The environment that makes a backend create the bench admin. */
+export const BENCH_ADMIN_ENV = { ADMIN_EMAIL: BENCH_ADMIN.email, ADMIN_PASSWORD: BENCH_ADMIN.password };
+
+async function signIn(backendUrl, path, status) {
+  const response = await fetch(`${backendUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_ADMIN) });
+  if (response.status !== status) throw new Error(`the bench cannot sign in at ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()).token;
+}
+
+/** The Authorization header a script sends: a token from POST /api/login. */
+export async function apiAuth(backendUrl) {
+  return { authorization: `Bearer ${await signIn(backendUrl, '/api/login', 200)}` };
+}
+
+/** The Cookie header a signed-in browser sends: a UI session, made as /login makes one (POST /api/sessions). */
+export async function pageAuth(backendUrl) {
+  return { cookie: `${SESSION_COOKIE}=${await signIn(backendUrl, '/api/sessions', 201)}` };
+}
 
 /**
  * Starts a service as its image does: services/start, the image's CMD, in the service's

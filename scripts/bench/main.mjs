@@ -29,7 +29,7 @@ try {
   checks.push(['backend peak RSS < 150 MB', `${backend.peakRssMb.toFixed(0)} MB`, backend.peakRssMb < 150]);
   checks.push(['no failed requests', String(backend.results.reduce((sum, r) => sum + r.failed, 0)), backend.results.every((r) => r.failed === 0)]);
 
-  const { same: page, fresh, peakRssMb } = await benchPage({ backendUrl: backend.backend.url, token: backend.token, tiers: backend.tiers, seconds: SECONDS, log });
+  const { same: page, fresh, peakRssMb } = await benchPage({ backendUrl: backend.backend.url, tiers: backend.tiers, seconds: SECONDS, log });
   rows.push(page, fresh);
   frontendPeakRssMb = peakRssMb;
   const cost = list.requestsPerSecond / page.requestsPerSecond;
