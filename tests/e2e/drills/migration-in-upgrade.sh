@@ -14,15 +14,18 @@ migration=9001_e2e_migration_probe
 
 applied_at() { psql_q "select extract(epoch from applied_at)::bigint from schema_migrations where name = '$migration'"; }
 # The old backend pods' /readyz, every second for 90 s, until each begins draining (as the kubelet probes it).
+draining() { [[ -n $(kc get pod "$1" -o jsonpath='{.metadata.deletionTimestamp}' 2>/dev/null) ]]; }
 poll_old_pods() {
-  local ip p port end=$(($(now) + 90))
+  local ip p port answer end=$(($(now) + 90))
   port=$(pod_port "$1" http)
   while (($(now) < end)); do
     for p in "$@"; do
       ip=$(kc get pod "$p" -o jsonpath='{.status.podIP}' 2>/dev/null) || continue
       [[ -n $ip ]] || continue
-      kc get pod "$p" -o jsonpath='{.metadata.deletionTimestamp}' 2>/dev/null | grep -q . && continue
-      echo "$(now) $p $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$ip:$port/readyz")"
+      draining "$p" && continue
+      answer="$(now) $p $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$ip:$port/readyz")"
+      # A pod told to stop while the answer was on its way may have answered as a draining pod.
+      draining "$p" || echo "$answer"
     done
     sleep 1
   done
@@ -44,6 +47,7 @@ old_kept_serving() {
   n=$(wc -l <"$log"); bad=$(grep -vc ' 200$' "$log")
   after=$(awk -v at="$at" '$1 > at && $3 == 200' "$log" | wc -l)
   echo "    old pods' /readyz polled $n times until they began draining: $bad not 200, $after answers 200 after the migration"
+  grep -v ' 200$' "$log" | sed 's/^/    not 200: /'
   ((n > 0 && bad == 0 && after > 0))
 }
 backends_on() { [[ $(kc get pods -l app.kubernetes.io/name=backend-api -o jsonpath='{range .items[*]}{.spec.containers[0].image}{"\n"}{end}' | grep -c ":$1\$") == 2 ]]; }
