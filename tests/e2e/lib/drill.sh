@@ -103,10 +103,12 @@ netpol_down() {
 kc() { kubectl -n "$NS" "$@"; }
 psql_q() { kc exec "$RELEASE-postgresql-0" -c postgresql -- psql -U taskmanager -d taskmanager -Atc "$1"; }
 pods_of() { kc get pods -l "app.kubernetes.io/name=$1,app.kubernetes.io/instance=$RELEASE" -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}'; }
-ready_pods_of() {
+# serving_pods_of NAME: the pods that are Ready and not being deleted (a drained pod lingers a while).
+serving_pods_of() {
   kc get pods -l "app.kubernetes.io/name=$1,app.kubernetes.io/instance=$RELEASE" \
-    -o go-template='{{range .items}}{{if not .metadata.deletionTimestamp}}{{range .status.conditions}}{{if and (eq .type "Ready") (eq .status "True")}}x{{"\n"}}{{end}}{{end}}{{end}}{{end}}' | grep -c x
+    -o go-template='{{range .items}}{{if not .metadata.deletionTimestamp}}{{$name := .metadata.name}}{{range .status.conditions}}{{if and (eq .type "Ready") (eq .status "True")}}{{$name}}{{"\n"}}{{end}}{{end}}{{end}}{{end}}'
 }
+ready_pods_of() { serving_pods_of "$1" | grep -c .; }
 secret_password() { kc get secret "$RELEASE-db" -o jsonpath='{.data.password}'; }
 # The first admin: the backend's ADMIN_EMAIL and the password of its admin Secret.
 admin_email() { kc get deployment "$RELEASE-backend-api" -o jsonpath='{.spec.template.spec.containers[0].env[?(@.name=="ADMIN_EMAIL")].value}'; }
@@ -401,7 +403,7 @@ netpol_count_at_least() { [[ $(kc get networkpolicy -o name | wc -l) -ge $1 ]]; 
 # backend can, and the app works end to end (frontend -> backend -> PostgreSQL) through NodePort.
 netpol_path_checks() {
   local fe be db="$RELEASE-postgresql" dbip dbport podport r title
-  fe=$(pods_of frontend | head -n 1) be=$(pods_of backend-api | head -n 1)
+  fe=$(serving_pods_of frontend | head -n 1) be=$(serving_pods_of backend-api | head -n 1)
   dbip=$(kc get pod "$db-0" -o jsonpath='{.status.podIP}')
   dbport=$(service_port "$db") podport=$(pod_port "$db-0" postgresql)
   r=$(tcp_from "$fe" "$db" "$dbport"); echo "    policy on: frontend $fe -> $db:$dbport (service): $r"
