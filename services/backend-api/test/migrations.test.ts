@@ -3,7 +3,7 @@ import { freePort } from '@task-manager/kit/testing';
 import { migrationFiles } from '../src/migrations/files.js';
 import { adminToken, runNode, startServerProcess } from './processes.js';
 import { migrateDown, migrateUp } from '../src/migrations/migrator.js';
-import { freshDatabase, scalar, silentLogger } from './support.js';
+import { freshDatabase, scalar, testLogger } from './support.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -125,14 +125,14 @@ describe('readiness and the schema', () => {
 describe('the migration that adds accounts', () => {
   it('upgrades a database of the release before: its tasks keep every value, with createdBy null, and old idempotency keys replay for nobody', async () => {
     const db = await database(false);
-    await migrateUp(db.db.sql, silentLogger, '0003_count_tasks');
+    await migrateUp(db.db.sql, testLogger, '0003_count_tasks');
     await db.db.sql`
       insert into tasks (title, status, priority, due_date, tags)
       select 'old ' || g, (array['todo', 'in_progress', 'done'])[1 + g % 3]::task_status, 'high', date '2030-01-01' + g, array['legacy']
       from generate_series(1, 50) as g`;
     await db.db.sql`insert into idempotency_keys (key, request_hash, status_code, body) values ('old-key', 'h', 201, '{}')`;
     const before = await db.db.sql`select id, title, status, priority, due_date, tags, created_at, updated_at, version from tasks order by id`;
-    expect(await migrateUp(db.db.sql, silentLogger)).toEqual(['0004_create_accounts']);
+    expect(await migrateUp(db.db.sql, testLogger)).toEqual(['0004_create_accounts']);
     const after = await db.db.sql`select id, title, status, priority, due_date, tags, created_at, updated_at, version from tasks order by id`;
     expect(after).toEqual(before);
     expect(await scalar(db.db.sql`select count(*)::int from tasks where created_by is null and assignee_id is null`)).toBe(50);
@@ -156,7 +156,7 @@ describe('the migration that adds accounts', () => {
 
     server.child.kill('SIGTERM');
     await server.exited;
-    expect(await migrateDown(db.db.sql, silentLogger)).toEqual(['0004_create_accounts']);
+    expect(await migrateDown(db.db.sql, testLogger)).toEqual(['0004_create_accounts']);
     expect(await scalar(db.db.sql`select count(*)::int from tasks where title like 'old %'`)).toBe(50);
     expect(await scalar(db.db.sql`select to_regclass('users') is null`)).toBe(true);
   });

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '@task-manager/kit/testing';
-import { TEST_ADMIN, call } from './support.js';
+import { TEST_ADMIN, call, suiteLogs } from './support.js';
 
 const PACKAGE_DIR = new URL('../', import.meta.url);
 
@@ -18,6 +18,7 @@ export function runNode(script: string, args: string[], env: Record<string, stri
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
+    suiteLogs.watch(`process ${script}`, () => stdout + stderr);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${script} ${args.join(' ')} did not finish in ${timeoutMs} ms; stderr: ${stderr}`));
@@ -69,6 +70,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
+  suiteLogs.watch('process dist/main.js', () => output);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const baseUrl = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 100; attempt++) {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../src/db.js';
 import { migrateDown, migrateUp } from '../src/migrations/migrator.js';
 import { taskStats } from '../src/tasks/queries.js';
-import { call, freshDatabase, scalar, silentLogger, startBackend, type RunningBackend } from './support.js';
+import { call, freshDatabase, scalar, testLogger, startBackend, type RunningBackend } from './support.js';
 
 /** The stats as a full scan of tasks computes them, overdue counted as of `today`. */
 async function fullCount(sql: Sql, today: string): Promise<Stats> {
@@ -133,23 +133,23 @@ describe('the migration that adds the counts', () => {
   it('counts the tasks a database of the release before holds, keeps counting, and goes down cleanly', async () => {
     const db = await freshDatabase({ migrate: false });
     try {
-      await migrateUp(db.db.sql, silentLogger, '0002_create_idempotency_keys');
+      await migrateUp(db.db.sql, testLogger, '0002_create_idempotency_keys');
       await db.db.sql`
         insert into tasks (title, status, priority, due_date)
         select 'old ' || g, (array['todo', 'in_progress', 'done'])[1 + g % 3]::task_status,
                (array['low', 'medium', 'high'])[1 + g / 3 % 3]::task_priority, date '2030-01-01' + g % 20
         from generate_series(1, 500) as g`;
-      expect(await migrateUp(db.db.sql, silentLogger, '0003_count_tasks')).toContain('0003_count_tasks');
+      expect(await migrateUp(db.db.sql, testLogger, '0003_count_tasks')).toContain('0003_count_tasks');
       expect(await taskStats(db.db, '2030-01-11')).toEqual(await fullCount(db.db.sql, '2030-01-11'));
       await db.db.sql`update tasks set status = 'done' where due_date = '2030-01-05'`;
       await db.db.sql`delete from tasks where priority = 'high' and status = 'todo'`;
       expect(await taskStats(db.db, '2030-01-11')).toEqual(await fullCount(db.db.sql, '2030-01-11'));
 
-      expect(await migrateDown(db.db.sql, silentLogger)).toEqual(['0003_count_tasks']);
+      expect(await migrateDown(db.db.sql, testLogger)).toEqual(['0003_count_tasks']);
       expect(await scalar(db.db.sql`select to_regclass('task_counts') is null and to_regclass('task_open_due_counts') is null`)).toBe(true);
       expect(await scalar(db.db.sql`select count(*)::int from pg_trigger where tgrelid = 'tasks'::regclass and not tgisinternal`)).toBe(0);
       await db.db.sql`insert into tasks (title) values ('written while down')`;
-      await migrateUp(db.db.sql, silentLogger, '0003_count_tasks');
+      await migrateUp(db.db.sql, testLogger, '0003_count_tasks');
       expect(await taskStats(db.db, '2030-01-11')).toEqual(await fullCount(db.db.sql, '2030-01-11'));
     } finally {
       await db.drop();
@@ -161,7 +161,7 @@ describe('the migration that adds the counts', () => {
     // Four connections of an old pod, writing straight through the migration.
     const writer = postgres(db.url, { max: 4, onnotice: () => {} });
     try {
-      await migrateUp(db.db.sql, silentLogger, '0002_create_idempotency_keys');
+      await migrateUp(db.db.sql, testLogger, '0002_create_idempotency_keys');
       await db.db.sql`insert into tasks (title, due_date) select 'old', date '2030-01-01' + g % 20 from generate_series(1, 2000) as g`;
       let writing = true;
       const writes = Promise.all(
@@ -178,7 +178,7 @@ describe('the migration that adds the counts', () => {
         }),
       );
       await new Promise((resolve) => setTimeout(resolve, 50));
-      await migrateUp(db.db.sql, silentLogger);
+      await migrateUp(db.db.sql, testLogger);
       await new Promise((resolve) => setTimeout(resolve, 50));
       writing = false;
       expect(Math.min(...(await writes))).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { Health, Metrics, createLogger } from '@task-manager/kit';
-import { createTestDatabase } from '@task-manager/kit/testing';
+import { Health, Metrics } from '@task-manager/kit';
+import { LogScan, createTestDatabase } from '@task-manager/kit/testing';
 import type { Role } from '@task-manager/contract';
 import { inject } from 'vitest';
 import { Credentials } from '../src/accounts/credentials.js';
@@ -28,13 +28,13 @@ export interface RunningBackend {
   close(): Promise<void>;
 }
 
-export const silentLogger = createLogger('backend-api-test', 'silent');
-
-/** A logger at debug level that keeps every line it writes, for tests that scan the logs. */
-export function collectingLogger(): { logger: typeof silentLogger; lines: string[] } {
-  const lines: string[] = [];
-  return { logger: createLogger('backend-api-test', 'debug', { write: (line: string) => void lines.push(line) }), lines };
-}
+/**
+ * Every log line this test file makes the backend write, and every password and token it uses:
+ * test/log-scan.ts checks after the file that no line holds one.
+ */
+export const suiteLogs = new LogScan();
+/** What the backends and migrations under test log to: at debug level, scanned by suiteLogs. */
+export const testLogger = suiteLogs.logger('backend-api');
 
 /** A digest of every row of every table the API writes: equal before and after means nothing changed. */
 export async function digest(db: Database): Promise<string> {
@@ -47,6 +47,7 @@ export async function digest(db: Database): Promise<string> {
 
 /** What the backends under test are started with, as ADMIN_EMAIL and ADMIN_PASSWORD. */
 export const TEST_ADMIN = { email: 'admin@example.test', password: 'the admin password of the tests' };
+suiteLogs.remember('password', TEST_ADMIN.password);
 
 /** The token `call` sends for each backend unless told otherwise: the member's, since most tests read and write tasks. */
 const defaultTokens = new Map<string, Record<Role, string>>();
@@ -80,7 +81,7 @@ export async function signInAccounts(baseUrl: string): Promise<Record<Role, Acco
 export async function freshDatabase(options: { migrate: boolean; adminUrl?: string }) {
   const database = await createTestDatabase(options.adminUrl ?? inject('pgAdminUrl'));
   const db = createDatabase(loadConfig({ DATABASE_URL: database.url, DB_POOL_SIZE: '10' }));
-  if (options.migrate) await migrateUp(db.sql, silentLogger);
+  if (options.migrate) await migrateUp(db.sql, testLogger);
   return {
     url: database.url,
     db,
@@ -92,7 +93,7 @@ export async function freshDatabase(options: { migrate: boolean; adminUrl?: stri
 }
 
 /** The real app, built as main.ts builds it, on a fresh migrated database and a random port. */
-export async function startBackend(options: { adminUrl?: string; env?: Record<string, string>; logger?: typeof silentLogger } = {}): Promise<RunningBackend> {
+export async function startBackend(options: { adminUrl?: string; env?: Record<string, string> } = {}): Promise<RunningBackend> {
   const database = await freshDatabase({ migrate: true, adminUrl: options.adminUrl });
   const metrics = new Metrics('backend-api');
   const config = loadConfig({ DATABASE_URL: database.url, ADMIN_EMAIL: TEST_ADMIN.email, ADMIN_PASSWORD: TEST_ADMIN.password, ...options.env });
@@ -100,7 +101,7 @@ export async function startBackend(options: { adminUrl?: string; env?: Record<st
   const credentials = new Credentials(db);
   await credentials.listen();
   await ensureAdmin(db, config.admin!);
-  const app = createApp({ db, logger: options.logger ?? silentLogger, metrics, health: new Health(databaseReadiness(db)), credentials, config });
+  const app = createApp({ db, logger: testLogger, metrics, health: new Health(databaseReadiness(db)), credentials, config });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
@@ -148,6 +149,7 @@ export async function call(
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';
   }
+  rememberSecretsSent(headers, options.body);
   const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
   const text = await response.text();
   let parsed: unknown;
@@ -156,7 +158,25 @@ export async function call(
   } catch {
     parsed = undefined;
   }
+  rememberSecretsReceived(parsed);
   return { status: response.status, headers: response.headers, body: parsed, text };
+}
+
+const SECRET_FIELDS_SENT = ['password', 'currentPassword', 'newPassword'];
+const SECRET_FIELDS_RECEIVED = ['token', 'csrfToken'];
+
+function rememberSecretsSent(headers: Record<string, string>, body: unknown): void {
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (lower === 'authorization') suiteLogs.remember('token', value.replace(/^Bearer /i, ''));
+    if (lower === 'x-csrf-token') suiteLogs.remember('CSRF token', value);
+    if (lower === 'cookie') for (const pair of value.split(';')) suiteLogs.remember('session cookie', pair.split('=').slice(1).join('='));
+  }
+  if (body && typeof body === 'object') for (const field of SECRET_FIELDS_SENT) suiteLogs.remember(field, (body as Record<string, unknown>)[field]);
+}
+
+function rememberSecretsReceived(body: unknown): void {
+  if (body && typeof body === 'object') for (const field of SECRET_FIELDS_RECEIVED) suiteLogs.remember(field, (body as Record<string, unknown>)[field]);
 }
 
 /** The single value of a one-row, one-column query. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, SlowLink, UiClient, createTasks, createUser, startFrontend, startStack, type Account, type Stack } from './support.js';
+import { ADMIN, SlowLink, UiClient, createTasks, createUser, startFrontend, startStack, suiteLogs, type Account, type Stack } from './support.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -344,4 +344,13 @@ describe('people on tasks', () => {
     const history = await ui.get(`/tasks/${id}/history`, htmx);
     expect(history.text).toContain('Assigned Member created it');
   });
+});
+
+it('no log line written while this file ran holds a password, token or cookie it used', () => {
+  // test/log-scan.ts runs this check after every file; here it is shown not to be vacuous.
+  expect(suiteLogs.lines()).toBeGreaterThan(100);
+  expect(suiteLogs.someLineIncludes('"msg":"signed in"')).toBe(true);
+  expect(suiteLogs.someLineIncludes('sign-in failed')).toBe(true);
+  expect(suiteLogs.secretCount).toBeGreaterThan(20);
+  expect(suiteLogs.findings()).toEqual([]);
 });

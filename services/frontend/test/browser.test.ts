@@ -4,7 +4,7 @@ import path from 'node:path';
 import axe from 'axe-core';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, CHROMIUM, SCREENSHOTS, SlowLink, createTasks, startStack, type Account, type Stack } from './support.js';
+import { ADMIN, CHROMIUM, SCREENSHOTS, SlowLink, createTasks, startStack, suiteLogs, type Account, type Stack } from './support.js';
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
@@ -16,6 +16,7 @@ const contexts: BrowserContext[] = [];
 async function signIn(target: Page, url: string, account: Account): Promise<void> {
   await target.goto(`${url}/login`);
   await target.fill('#login-email', account.email);
+  suiteLogs.remember('password', account.password);
   await target.fill('#login-password', account.password);
   await Promise.all([target.waitForURL((address) => address.pathname !== '/login'), target.click('.sign-in button[type=submit]')]);
 }
@@ -464,6 +465,7 @@ describe('accounts: the admin makes a member and a viewer, and each sees what th
       await page.fill('#new-user-email', account.email);
       await page.fill('#new-user-name', name);
       await page.selectOption('#new-user-role', role);
+      suiteLogs.remember('password', account.password);
       await page.fill('#new-user-password', account.password);
       await page.click('#new-user-email >> xpath=ancestor::form//button[@type="submit"]');
       await expect.poll(() => page.locator('#messages').innerText()).toContain(`Created ${name}`);

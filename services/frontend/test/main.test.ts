@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@task-manager/kit/testing';
 import { expect, it } from 'vitest';
-import { FRONTEND_MAIN, SESSION_SECRET } from './support.js';
+import { FRONTEND_MAIN, SESSION_SECRET, suiteLogs } from './support.js';
 
 function run(env: Record<string, string>) {
   const child = spawn(process.execPath, [FRONTEND_MAIN], {
@@ -14,6 +14,7 @@ function run(env: Record<string, string>) {
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  suiteLogs.watch('frontend process', () => output);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   return { child, exited, output: () => output };
 }

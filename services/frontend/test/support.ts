@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Health, Metrics, createLogger } from '@task-manager/kit';
-import { createTestDatabase, freePort } from '@task-manager/kit/testing';
+import { Health, Metrics } from '@task-manager/kit';
+import { LogScan, createTestDatabase, freePort } from '@task-manager/kit/testing';
 import { inject } from 'vitest';
 import { createApp } from '../src/app.js';
 import { BackendClient } from '../src/backend/index.js';
@@ -25,6 +25,15 @@ export interface Account {
 /** The admin every backend under test starts with (ADMIN_EMAIL, ADMIN_PASSWORD). */
 export const ADMIN: Account = { email: 'admin@example.test', password: 'the admin password of the tests' };
 
+/**
+ * Every log line this test file makes the frontend and its backend write, and every password,
+ * token and cookie it uses: test/log-scan.ts checks after the file that no line holds one.
+ */
+export const suiteLogs = new LogScan();
+suiteLogs.remember('password', ADMIN.password);
+suiteLogs.remember('session secret', SESSION_SECRET);
+const SECRET_FORM_FIELDS = ['password', 'currentPassword', 'newPassword'];
+
 /** The real backend as its own process, as in production; it can be stopped and started again on its port. */
 export class BackendProcess {
   private child: ChildProcess | undefined;
@@ -34,7 +43,9 @@ export class BackendProcess {
     readonly databaseUrl: string,
     readonly port: number,
     readonly metricsPort: number,
-  ) {}
+  ) {
+    suiteLogs.watch('backend process', () => this.output);
+  }
 
   static async start(databaseUrl: string): Promise<BackendProcess> {
     const backend = new BackendProcess(databaseUrl, await freePort(), await freePort());
@@ -54,7 +65,7 @@ export class BackendProcess {
         DATABASE_URL: this.databaseUrl,
         PORT: String(this.port),
         METRICS_PORT: String(this.metricsPort),
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: 'debug',
         MIGRATE_ON_START: 'true',
         ADMIN_EMAIL: ADMIN.email,
         ADMIN_PASSWORD: ADMIN.password,
@@ -144,17 +155,21 @@ export interface Stack {
 export async function apiToken(baseUrl: string, account: Account = ADMIN): Promise<string> {
   const response = await fetch(`${baseUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(account) });
   if (response.status !== 200) throw new Error(`signing in as ${account.email} answered ${response.status}: ${await response.text()}`);
-  return ((await response.json()) as { token: string }).token;
+  const { token } = (await response.json()) as { token: string };
+  suiteLogs.remember('token', token);
+  return token;
 }
 
 /** fetch with `token` as the bearer. */
 export function withToken(token: string): (url: string, init?: RequestInit) => Promise<Response> {
+  suiteLogs.remember('token', token);
   return (url, init = {}) => fetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } });
 }
 
 /** A new user with `role`, created by the admin; their password is the account's. */
 export async function createUser(stack: Pick<Stack, 'backend' | 'fetch'>, role: 'viewer' | 'member' | 'admin', name = `${role} ${Math.random().toString(36).slice(2, 8)}`): Promise<Account & { id: string }> {
   const account = { email: `${name.replace(/\W+/g, '.')}@example.test`, password: `password of ${name}` };
+  suiteLogs.remember('password', account.password);
   const response = await stack.fetch(`${stack.backend.url}/api/users`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -172,7 +187,7 @@ export async function startFrontend(backendUrl: string, options: { timeoutMs?: n
     backend: client,
     sessionSecret: SESSION_SECRET,
     trustProxy: options.trustProxy,
-    logger: createLogger('frontend-test', 'silent'),
+    logger: suiteLogs.logger('frontend'),
     metrics,
     health: new Health(async () => ({ ready: true, checks: {} })),
   });
@@ -257,6 +272,7 @@ export class UiClient {
     const answer = await this.send('POST', '/login', formBody({ _csrf: token, email: account.email, password: account.password, ...(next ? { next } : {}) }), {});
     const after = await this.send('GET', '/login', undefined, {});
     this.csrf = /name="_csrf" value="([^"]+)"/.exec(after.text)?.[1] ?? '';
+    suiteLogs.remember('CSRF token', this.csrf);
     return answer;
   }
 
@@ -299,6 +315,7 @@ export class UiClient {
     const token = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1];
     if (!token) throw new Error(`no CSRF token on ${path} (status ${page.status})`);
     this.csrf = token;
+    suiteLogs.remember('CSRF token', token);
     return page.text;
   }
 
@@ -309,6 +326,7 @@ export class UiClient {
 
   private async send(method: string, path: string, body: URLSearchParams | undefined, headers: Record<string, string>) {
     const cookie = this.cookieHeader;
+    for (const field of SECRET_FORM_FIELDS) suiteLogs.remember(field, body?.get(field));
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
       body,
@@ -321,6 +339,7 @@ export class UiClient {
       const name = pair!.slice(0, eq);
       const value = pair!.slice(eq + 1);
       this.setCookies.set(name, line);
+      suiteLogs.remember(`cookie ${name}`, value);
       if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
