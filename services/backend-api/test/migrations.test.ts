@@ -132,7 +132,7 @@ describe('the migration that adds accounts', () => {
       from generate_series(1, 50) as g`;
     await db.db.sql`insert into idempotency_keys (key, request_hash, status_code, body) values ('old-key', 'h', 201, '{}')`;
     const before = await db.db.sql`select id, title, status, priority, due_date, tags, created_at, updated_at, version from tasks order by id`;
-    expect(await migrateUp(db.db.sql, testLogger)).toEqual(['0004_create_accounts']);
+    expect(await migrateUp(db.db.sql, testLogger)).toEqual(['0004_create_accounts', '0005_store_task_documents']);
     const after = await db.db.sql`select id, title, status, priority, due_date, tags, created_at, updated_at, version from tasks order by id`;
     expect(after).toEqual(before);
     expect(await scalar(db.db.sql`select count(*)::int from tasks where created_by is null and assignee_id is null`)).toBe(50);
@@ -156,8 +156,71 @@ describe('the migration that adds accounts', () => {
 
     server.child.kill('SIGTERM');
     await server.exited;
+    expect(await migrateDown(db.db.sql, testLogger)).toEqual(['0005_store_task_documents']);
     expect(await migrateDown(db.db.sql, testLogger)).toEqual(['0004_create_accounts']);
     expect(await scalar(db.db.sql`select count(*)::int from tasks where title like 'old %'`)).toBe(50);
     expect(await scalar(db.db.sql`select to_regclass('users') is null`)).toBe(true);
+  });
+});
+
+describe('the migration that stores each task as the JSON the API answers', () => {
+  /** Each task as the release before built it at every read: from its columns, with the names joined. */
+  const fromColumns = (db: Awaited<ReturnType<typeof database>>) => db.db.sql<{ task: Record<string, unknown> }[]>`
+    select json_build_object(
+      'id', t.id, 'title', t.title, 'description', t.description, 'status', t.status, 'priority', t.priority,
+      'dueDate', t.due_date, 'tags', t.tags, 'assigneeId', t.assignee_id, 'createdBy', t.created_by,
+      'createdByName', creator.display_name, 'assigneeName', assignee.display_name,
+      'createdAt', t.created_at, 'updatedAt', t.updated_at, 'version', t.version) as task
+    from tasks t left join users creator on creator.id = t.created_by left join users assignee on assignee.id = t.assignee_id
+    order by t.id`.then((rows) => rows.map((row) => row.task));
+
+  it('upgrades a database of the release before: every task, with its people, reads as its columns say, stored or not, and after writes and renames', async () => {
+    const db = await database(false);
+    await migrateUp(db.db.sql, testLogger, '0004_create_accounts');
+    const [owner] = await db.db.sql<{ id: string }[]>`
+      insert into users (email, display_name, role, password_hash) values ('owner@example.test', 'Owner "O" \\ Ünïcode', 'member', 'not a hash') returning id`;
+    await db.db.sql`
+      insert into tasks (title, description, status, priority, due_date, tags, created_by, assignee_id)
+      select 'old ' || g || ' "quoted" \\ ünïcode', repeat('words ', g % 4), (array['todo', 'in_progress', 'done'])[1 + g % 3]::task_status, 'high',
+             case when g % 2 = 0 then date '2030-01-01' + g end, case when g % 3 = 0 then '{}' else array['legacy', 'tag ' || g] end,
+             case when g % 2 = 0 then ${owner!.id}::uuid end, case when g % 5 = 0 then ${owner!.id}::uuid end
+      from generate_series(1, 40) as g`;
+    const before = await fromColumns(db);
+    expect(before).toHaveLength(40);
+
+    expect(await migrateUp(db.db.sql, testLogger)).toEqual(['0005_store_task_documents']);
+    const server = await startServerProcess({ DATABASE_URL: db.url });
+    cleanups.push(async () => {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    });
+    const headers = { authorization: `Bearer ${await adminToken(server.baseUrl)}`, 'content-type': 'application/json' };
+    const api = async () => {
+      const list = (await (await fetch(`${server.baseUrl}/api/tasks?limit=200`, { headers })).json()) as { items: { id: string }[] };
+      const one = await Promise.all(list.items.map(async ({ id }) => (await fetch(`${server.baseUrl}/api/tasks/${id}`, { headers })).json()));
+      const byId = (a: unknown, b: unknown) => ((a as { id: string }).id < (b as { id: string }).id ? -1 : 1);
+      return { list: list.items.sort(byId), one: one.sort(byId) };
+    };
+    // Not one is stored yet: each is built at read time until its next write.
+    expect(await scalar(db.db.sql`select count(*)::int from tasks where document is null`)).toBe(40);
+    expect(await api()).toEqual({ list: before, one: before });
+
+    // 'old 2 …' is not among the 11 'old 1…' tasks the hand-written update changes next: 12 written in all.
+    const target = before.find((task) => String(task.title).startsWith('old 2 '))!;
+    const patched = await fetch(`${server.baseUrl}/api/tasks/${target.id}`, { method: 'PATCH', headers, body: JSON.stringify({ title: 'changed "again"', tags: [], assigneeId: owner!.id }) });
+    expect(patched.status).toBe(200);
+    await db.db.sql`update tasks set description = 'written by hand' where title like 'old 1%'`;
+    await db.db.sql`update users set display_name = 'Renamed Owner' where id = ${owner!.id}::uuid`;
+    const now = await fromColumns(db);
+    expect(await scalar(db.db.sql`select count(*)::int from tasks where document is null`)).toBe(40 - 12);
+    expect(now).not.toEqual(before);
+    expect(JSON.stringify(now)).toContain('Renamed Owner');
+    expect(await api()).toEqual({ list: now, one: now });
+
+    server.child.kill('SIGTERM');
+    await server.exited;
+    expect(await migrateDown(db.db.sql, testLogger)).toEqual(['0005_store_task_documents']);
+    expect(await scalar(db.db.sql`select count(*)::int from information_schema.columns where table_name = 'tasks' and column_name = 'document'`)).toBe(0);
+    expect(await fromColumns(db)).toEqual(now);
   });
 });
