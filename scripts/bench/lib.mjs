@@ -39,15 +39,17 @@ export async function pageAuth(backendUrl) {
 /**
  * Starts a service as its image does: services/start, the image's CMD, in the service's
  * directory, runs `node <its node-flags> dist/main.js`, with this node first on PATH and the
- * service's ports of its own, `env` on top. Resolves once /readyz answers; throws if it exits
- * first or is not ready within 30 s.
+ * service's ports of its own, `env` on top (`start`: another tree's services/start, or null for
+ * `node dist/main.js`, as an old tree without one ran). Resolves once /readyz answers; throws if
+ * it exits first or is not ready within 30 s.
  */
-export async function startService(packageDir, env) {
+export async function startService(packageDir, env, { start = START } = {}) {
   const name = path.basename(fileURLToPath(packageDir));
   const port = await freePort();
   // NODE_OPTIONS would replace the node-flags file's default, as it does in the image.
   const { NODE_OPTIONS: _ignored, ...inherited } = process.env;
-  const child = spawn('/bin/sh', [fileURLToPath(START)], {
+  const [command, args] = start ? ['/bin/sh', [fileURLToPath(start)]] : [process.execPath, ['dist/main.js']];
+  const child = spawn(command, args, {
     cwd: packageDir,
     env: {
       ...inherited,
