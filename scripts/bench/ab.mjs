@@ -18,8 +18,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import postgres from 'postgres';
 import { createTestDatabase, startTestPostgres } from '@task-manager/kit/testing';
+import { seed } from './backend.mjs';
 import { BENCH_ADMIN_ENV, CONNECTIONS, apiAuth, load, pageAuth, postgresPids, startService, withCpuPerRequest } from './lib.mjs';
 
 const here = path.resolve(new URL('../..', import.meta.url).pathname);
@@ -34,36 +34,6 @@ const scenarios = (process.env.AB_SCENARIOS ?? 'list,page').split(',');
 const TASKS = 10_000;
 const log = (line) => console.log(`[ab] ${line}`);
 
-/** The same tasks in every build's schema; with accounts, made by ten people, a third assigned. */
-async function seed(url) {
-  const sql = postgres(url, { onnotice: () => {} });
-  try {
-    const columns = new Set((await sql`select column_name from information_schema.columns where table_name = 'tasks'`).map((row) => row.column_name));
-    const people = columns.has('created_by')
-      ? (await sql`insert into users (email, display_name, role, password_hash)
-                   select 'person' || n || '@bench.test', 'Person ' || n, 'member', 'no sign-in' from generate_series(1, 10) n returning id`).map((row) => row.id)
-      : [];
-    await sql`
-      insert into tasks (title, description, status, priority, due_date, tags, created_at, updated_at)
-      select 'Task ' || n || ' ' || md5(n::text), repeat('Some words about task ' || n || '. ', 1 + n % 6),
-             (array['todo', 'in_progress', 'done'])[1 + n % 3]::task_status, (array['low', 'medium', 'high'])[1 + n % 3]::task_priority,
-             case when n % 4 = 0 then null else current_date + (n % 90 - 30) end,
-             case n % 5 when 0 then '{}' when 1 then '{ops}' when 2 then '{ops,urgent}' when 3 then '{design}' else '{home,errand}' end::text[],
-             now() - make_interval(secs => n), now() - make_interval(secs => n)
-      from generate_series(1, ${TASKS}) n`;
-    if (people.length) {
-      await sql`
-        update tasks set created_by = (${people}::uuid[])[1 + n % 10], assignee_id = case when n % 3 = 0 then (${people}::uuid[])[1 + n / 3 % 10] end
-        from (select id, row_number() over (order by created_at) as n from tasks) numbered where numbered.id = tasks.id`;
-      // The writes above are the seed's, not anyone's history.
-      await sql`delete from task_activity`;
-    }
-    await sql`vacuum analyze`;
-  } finally {
-    await sql.end();
-  }
-}
-
 /** One build, started on its own database: its backend and its frontend, signed in if it can be. */
 async function startSide(name, dir, adminUrl) {
   const database = await createTestDatabase(adminUrl);
@@ -71,7 +41,7 @@ async function startSide(name, dir, adminUrl) {
   const startScript = existsSync(`${dir}/services/start`) ? new URL('start', services) : null;
   const start = (service, env) => startService(new URL(`${service}/`, services), env, { start: startScript });
   const backend = await start('backend-api', { DATABASE_URL: database.url, MIGRATE_ON_START: 'true', ...BENCH_ADMIN_ENV });
-  await seed(database.url);
+  await seed(database.url, TASKS, () => {});
   const hasAccounts = (await fetch(`${backend.url}/api/openapi.json`).then((reply) => reply.json())).paths['/api/login'] !== undefined;
   const api = hasAccounts ? await apiAuth(backend.url) : {};
   const page = hasAccounts ? await pageAuth(backend.url) : {};
