@@ -12,8 +12,8 @@
  * own tree starts it (services/start where it has one, else `node dist/main.js`), migrates on
  * start, and signs in when it has accounts (the API with a login token, the page with a UI
  * session), as a user of that build must. It prints, per scenario, each side's requests per
- * second summed over its slices, the ratio after ÷ before (and per round, for the spread), and
- * each tier's CPU milliseconds per request.
+ * second summed over its slices, the ratio after ÷ before (and per round, for the spread), each
+ * tier's CPU milliseconds per request, and each side's peak RSS under load.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -47,6 +47,9 @@ async function startSide(name, dir, adminUrl) {
   const page = hasAccounts ? await pageAuth(backend.url) : {};
   const frontend = await start('frontend', { BACKEND_API_URL: backend.url, SESSION_SECRET: 'a session secret for the A/B bench, long enough' });
   log(`${name}: ${dir} (${hasAccounts ? 'signed in' : 'no accounts'})`);
+  // From here on: the peaks of the loads, not of the sign-in's Argon2id hash.
+  backend.resetPeakRss();
+  frontend.resetPeakRss();
   return {
     name,
     targets: {
@@ -54,6 +57,7 @@ async function startSide(name, dir, adminUrl) {
       page: { url: `${frontend.url}/`, headers: page },
     },
     tiers: { frontend: () => [frontend.pid], backend: () => [backend.pid], postgresql: await postgresPids(database.url) },
+    peakRssMb: () => ({ backend: backend.peakRssMb(), frontend: frontend.peakRssMb() }),
     async stop() {
       await frontend.stop();
       await backend.stop();
@@ -84,6 +88,7 @@ try {
     }
     log(`round ${round}/${rounds}: ${scenarios.map((scenario) => `${scenario} ${(totals[scenario].after.perRound.at(-1) / totals[scenario].before.perRound.at(-1)).toFixed(2)}`).join(', ')}`);
   }
+  for (const side of sides) side.peakRss = side.peakRssMb();
 } finally {
   for (const side of sides) await side.stop();
   await server.stop();
@@ -98,3 +103,4 @@ for (const [scenario, { before, after }] of Object.entries(totals)) {
   const perRound = after.perRound.map((value, index) => (value / before.perRound[index]).toFixed(2)).join(' ');
   console.log(`| ${scenario} | ${rate(before).toFixed(0)} | ${rate(after).toFixed(0)} | ${(rate(after) / rate(before)).toFixed(3)} | ${perRound} | ${cpu(before)} | ${cpu(after)} |`);
 }
+for (const side of sides) console.log(`${side.name}: peak RSS under load, backend ${side.peakRss.backend.toFixed(0)} MB, frontend ${side.peakRss.frontend.toFixed(0)} MB`);

@@ -3,7 +3,7 @@
  * generator (autocannon, at 32 connections unless told) and the CPU each tier spends per request.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -78,6 +78,8 @@ export async function startService(packageDir, env, { start = START } = {}) {
     pid: child.pid,
     /** Peak resident set size of the process so far (the kernel's high-water mark). */
     peakRssMb: () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024,
+    /** Starts the peak over from the present RSS (clear_refs 5, the kernel's reset of VmHWM). */
+    resetPeakRss: () => writeFileSync(`/proc/${child.pid}/clear_refs`, '5'),
     stop: () => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', resolve), child.kill('SIGTERM')))),
   };
 }

@@ -26,7 +26,7 @@ try {
   const ratio = list.requestsPerSecond / backend.ceiling.requestsPerSecond;
   checks.push(['backend list throughput ≥ 20% of the pgbench ceiling', `${(ratio * 100).toFixed(1)}%`, ratio >= 0.2]);
   checks.push(['backend list p99 < 30 ms at 32 connections', `${list.p99Ms} ms`, list.p99Ms < 30]);
-  checks.push(['backend peak RSS < 150 MB', `${backend.peakRssMb.toFixed(0)} MB`, backend.peakRssMb < 150]);
+  checks.push(['backend peak RSS under load < 150 MB', `${backend.peakRssMb.toFixed(0)} MB`, backend.peakRssMb < 150]);
   checks.push(['no failed requests', String(backend.results.reduce((sum, r) => sum + r.failed, 0)), backend.results.every((r) => r.failed === 0)]);
 
   const { same: page, fresh, peakRssMb } = await benchPage({ backendUrl: backend.backend.url, tiers: backend.tiers, seconds: SECONDS, log });
@@ -63,6 +63,7 @@ if (costed.length) {
     );
   }
   if (frontendPeakRssMb) console.log(`frontend peak RSS ${frontendPeakRssMb.toFixed(0)} MB`);
+  if (backend?.signInPeakRssMb) console.log(`backend peak RSS at start and its first sign-in (each Argon2id hash holds 19 MiB while it runs) ${backend.signInPeakRssMb.toFixed(0)} MB`);
 }
 console.log('\n| target | measured | met |\n|---|---:|---|');
 for (const [target, measured, met] of checks) console.log(`| ${target} | ${measured} | ${met ? 'yes' : 'NO'} |`);
