@@ -8,6 +8,9 @@
  *   npm run bench:ab -- <before checkout> [<after checkout>, default: this one]
  *   AB_ROUNDS=8 AB_SLICE_SECONDS=4 AB_SCENARIOS=list,page npm run bench:ab -- ../before
  *
+ * Scenarios (npm run bench's loads): list (`limit=50`), get (by id), create, page (the
+ * frontend's same full page).
+ *
  * Each checkout must be built (`npm ci && npx turbo run build` in it). A side is started as its
  * own tree starts it (services/start where it has one, else `node dist/main.js`), migrates on
  * start, and signs in when it has accounts (the API with a login token, the page with a UI
@@ -30,7 +33,7 @@ if (!beforeDir) {
 }
 const rounds = Number(process.env.AB_ROUNDS ?? 6);
 const sliceSeconds = Number(process.env.AB_SLICE_SECONDS ?? 4);
-const scenarios = (process.env.AB_SCENARIOS ?? 'list,page').split(',');
+const scenarios = (process.env.AB_SCENARIOS ?? 'list,get,create,page').split(',');
 const TASKS = 10_000;
 const log = (line) => console.log(`[ab] ${line}`);
 
@@ -41,7 +44,8 @@ async function startSide(name, dir, adminUrl) {
   const startScript = existsSync(`${dir}/services/start`) ? new URL('start', services) : null;
   const start = (service, env) => startService(new URL(`${service}/`, services), env, { start: startScript });
   const backend = await start('backend-api', { DATABASE_URL: database.url, MIGRATE_ON_START: 'true', ...BENCH_ADMIN_ENV });
-  await seed(database.url, TASKS, () => {});
+  const ids = await seed(database.url, TASKS, () => {});
+  let next = 0;
   const hasAccounts = (await fetch(`${backend.url}/api/openapi.json`).then((reply) => reply.json())).paths['/api/login'] !== undefined;
   const api = hasAccounts ? await apiAuth(backend.url) : {};
   const page = hasAccounts ? await pageAuth(backend.url) : {};
@@ -54,6 +58,13 @@ async function startSide(name, dir, adminUrl) {
     name,
     targets: {
       list: { url: `${backend.url}/api/tasks?limit=50`, headers: api },
+      get: { url: backend.url, headers: api, requests: [{ setupRequest: (request) => ({ ...request, path: `/api/tasks/${ids[next++ % ids.length]}` }) }] },
+      create: {
+        url: `${backend.url}/api/tasks`,
+        method: 'POST',
+        headers: { ...api, 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'Benchmark task', description: 'Created under load', priority: 'high', tags: ['bench'] }),
+      },
       page: { url: `${frontend.url}/`, headers: page },
     },
     tiers: { frontend: () => [frontend.pid], backend: () => [backend.pid], postgresql: await postgresPids(database.url) },
