@@ -181,6 +181,20 @@ describe('backup and restore to a directory', () => {
   });
 });
 
+describe('a pg_dump that fails', () => {
+  it('fails the backup with pg_dump\'s last words and leaves no file behind', async () => {
+    const source = await database(true);
+    const dir = await scratchDir();
+    // A stand-in that fails as pg_dump does on a server it cannot dump.
+    const bin = await scratchDir();
+    await writeFile(join(bin, 'pg_dump'), '#!/bin/sh\n[ "$1" = --version ] && { echo "pg_dump (PostgreSQL) 17.0"; exit 0; }\nprintf "partial" ; echo "pg_dump: error: aborting because of server version mismatch" >&2; exit 1\n', { mode: 0o755 });
+    const failed = await run('backup', source.url, { BACKUP_DIR: dir, PG_BIN_DIR: bin });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr.trim()).toBe('backup failed: pg_dump exited with 1: pg_dump: error: aborting because of server version mismatch');
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
+
 describe('the schema version of a backup', () => {
   it('restores an older schema, then runs the migrations it lacks', async () => {
     const older = await database(false);

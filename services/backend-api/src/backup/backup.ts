@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createLogger, loadConfigOrExit, type Logger } from '@task-manager/kit';
@@ -62,9 +62,15 @@ async function backup(config: Config, settings: BackupSettings, logger: Logger, 
       const dump = runTool(program, ['--format=custom', '--no-owner', '--no-privileges', `--snapshot=${snapshot}`], libpqEnv(config));
       dump.child.stdin.end();
       const steps = [dump.child.stdout, settings.encryptionKey ? encrypting(settings.encryptionKey) : new PassThrough(), hashing, createWriteStream(staged)] as const;
-      await Promise.all([pipeline(...steps), dump.done]);
+      let size: number;
+      try {
+        await Promise.all([pipeline(...steps), dump.done]);
+        size = (await stat(staged)).size;
+      } catch (error) {
+        await rm(staged, { force: true });
+        throw error;
+      }
       const sha256 = digest.digest('hex');
-      const { size } = await stat(staged);
       await store.put(file, staged, sha256);
       const manifest: Manifest = {
         format: FORMAT,
