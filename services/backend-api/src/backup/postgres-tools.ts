@@ -18,7 +18,7 @@ export function pgProgram(name: 'pg_dump' | 'pg_restore', binDir: string | undef
   return dir ? join(dir, name) : name;
 }
 
-export function libpqEnv(config: Pick<Config, 'database' | 'sslMode' | 'connectTimeoutSeconds'>): Record<string, string> {
+export function libpqEnv(config: Pick<Config, 'database' | 'sslMode'>): Record<string, string> {
   const env: Record<string, string> = { PGSSLMODE: config.sslMode, PGAPPNAME: 'task-manager-backup', PGCONNECT_TIMEOUT: '10' };
   if ('url' in config.database) {
     const url = new URL(config.database.url);

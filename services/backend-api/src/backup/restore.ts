@@ -105,7 +105,9 @@ async function restore(config: Config, settings: BackupSettings, logger: Logger,
       }
       if (filled.length) logger.warn({ tables: filled }, '--force: replacing a database that holds data');
       await db.sql.begin((tx) => tx.unsafe('drop schema if exists public cascade; create schema public'));
-      const run = runTool(pgProgram('pg_restore', settings.pgBinDir), ['--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', `--dbname=${libpqEnv(config).PGDATABASE}`], libpqEnv(config));
+      const env = libpqEnv(config);
+      // --dbname: without it pg_restore writes SQL to stdout rather than restoring.
+      const run = runTool(pgProgram('pg_restore', settings.pgBinDir), ['--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', `--dbname=${env.PGDATABASE}`], env);
       await Promise.all([pipeline(await plaintext(local.path, manifest, settings.encryptionKey), run.child.stdin), run.done]).catch((error: unknown) => {
         throw new Error(`${error instanceof Error ? error.message : String(error)} (the database's public schema is now empty: fix the cause and restore again)`);
       });

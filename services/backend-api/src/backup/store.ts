@@ -135,8 +135,13 @@ class S3Store implements Store {
       request.on('error', reject);
     });
     if (typeof body === 'string') request.end(body);
-    else if (body) await pipeline(createReadStream(body.file), request);
-    else request.end();
+    else if (body) {
+      // Not pipeline(): a server may answer and close the connection as the last bytes go out,
+      // which pipeline reports as a premature close; the answer is what tells success.
+      const file = createReadStream(body.file);
+      file.on('error', (error) => request.destroy(error));
+      file.pipe(request);
+    } else request.end();
     const reply = await response;
     const status = reply.statusCode ?? 0;
     if (status >= 200 && status < 300) return reply;
