@@ -26,3 +26,113 @@
 {{- include "task-manager.componentFullname" (dict "root" . "name" "postgresql") -}}
 {{- end -}}
 {{- end -}}
+
+{{/* Fails on backup values that cannot work, naming the value. */}}
+{{- define "task-manager.backup.validate" -}}
+{{- $b := .Values.backup }}
+{{- if eq $b.target "s3" }}
+{{- range $key := list "endpoint" "bucket" "existingSecret" }}
+{{- if not (index $b.s3 $key) }}
+{{- fail (printf "backup.s3.%s is required with backup.target=s3" $key) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The Job spec of the backup and restore CronJobs: the backend image running `command`, with the
+backend's database settings, the target's settings (BACKUP_*, the S3 credentials and the encryption
+key from their Secrets) and Pod Security "restricted" (the backend's security contexts, a read-only
+root filesystem, /tmp an emptyDir, the PVC mounted on /backups).
+Usage: {{- include "task-manager.backup.jobSpec" (dict "name" "backup" "command" (list "node" "dist/backup/backup.js") "root" .) | nindent 6 }}
+Params: name (the container's), command, root (the umbrella's context).
+*/}}
+{{- define "task-manager.backup.jobSpec" -}}
+{{- $root := .root }}
+{{- $b := $root.Values.backup }}
+{{- $be := index $root.Subcharts "backend-api" -}}
+backoffLimit: {{ $b.backoffLimit }}
+activeDeadlineSeconds: {{ $b.activeDeadlineSeconds }}
+template:
+  metadata:
+    labels:
+      {{- include "common.labels.standard" $root | nindent 6 }}
+      {{- /* The PostgreSQL NetworkPolicy lets pods of this component in. */}}
+      app.kubernetes.io/component: database-backup
+  spec:
+    restartPolicy: Never
+    automountServiceAccountToken: false
+    enableServiceLinks: false
+    securityContext:
+      {{- toYaml $be.Values.podSecurityContext | nindent 6 }}
+    {{- with include "common.images.pullSecrets" (dict "secrets" $be.Values.imagePullSecrets "context" $be) }}
+    {{- . | nindent 4 }}
+    {{- end }}
+    containers:
+      - name: {{ .name }}
+        image: {{ include "common.images.image" (dict "image" $be.Values.image "context" $be) }}
+        imagePullPolicy: {{ $be.Values.image.pullPolicy }}
+        securityContext:
+          {{- toYaml $be.Values.securityContext | nindent 10 }}
+        command:
+          {{- toYaml .command | nindent 10 }}
+        env:
+          {{- include "backend-api.dbEnv" $be | trim | nindent 10 }}
+          {{- include "common.env.config" (dict "key" "LOG_LEVEL" "context" $be) | nindent 10 }}
+          - name: BACKUP_KEEP_LAST
+            value: {{ $b.keepLast | quote }}
+          - name: BACKUP_KEEP_DAYS
+            value: {{ $b.keepDays | quote }}
+          {{- if eq $b.target "s3" }}
+          - name: BACKUP_TARGET
+            value: s3
+          - name: BACKUP_S3_ENDPOINT
+            value: {{ $b.s3.endpoint | quote }}
+          - name: BACKUP_S3_BUCKET
+            value: {{ $b.s3.bucket | quote }}
+          - name: BACKUP_S3_PREFIX
+            value: {{ $b.s3.prefix | quote }}
+          - name: BACKUP_S3_REGION
+            value: {{ $b.s3.region | quote }}
+          - name: AWS_ACCESS_KEY_ID
+            valueFrom:
+              secretKeyRef:
+                name: {{ $b.s3.existingSecret }}
+                key: {{ $b.s3.accessKeyIdKey }}
+          - name: AWS_SECRET_ACCESS_KEY
+            valueFrom:
+              secretKeyRef:
+                name: {{ $b.s3.existingSecret }}
+                key: {{ $b.s3.secretAccessKeyKey }}
+          {{- else }}
+          - name: BACKUP_TARGET
+            value: directory
+          - name: BACKUP_DIR
+            value: /backups
+          {{- end }}
+          {{- with $b.encryption.existingSecret }}
+          - name: BACKUP_ENCRYPTION_KEY
+            valueFrom:
+              secretKeyRef:
+                name: {{ . }}
+                key: {{ $b.encryption.secretKey }}
+          {{- end }}
+        resources:
+          {{- toYaml $b.resources | nindent 10 }}
+        volumeMounts:
+          - name: tmp
+            mountPath: /tmp
+          {{- if eq $b.target "pvc" }}
+          - name: backups
+            mountPath: /backups
+          {{- end }}
+    volumes:
+      - name: tmp
+        emptyDir:
+          sizeLimit: {{ $b.tmpSizeLimit }}
+      {{- if eq $b.target "pvc" }}
+      - name: backups
+        persistentVolumeClaim:
+          claimName: {{ $b.pvc.existingClaim | default (printf "%s-backups" (include "common.names.fullname" $root)) }}
+      {{- end }}
+{{- end -}}

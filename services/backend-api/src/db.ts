@@ -1,4 +1,5 @@
-import type { Metrics } from '@task-manager/kit';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger, Metrics } from '@task-manager/kit';
 import postgres from 'postgres';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Config } from './config.js';
@@ -94,4 +95,23 @@ export function createDatabase(config: Config, metrics?: Metrics): Database {
     },
     close: (timeout) => sql.end({ timeout: timeout ?? 5 }),
   };
+}
+
+/**
+ * The database may still be starting (a fresh install starts everything at once): wait for it,
+ * bounded. The command-line tools (migrate, backup, restore) start with it.
+ */
+export async function waitForDatabase(sql: Sql, logger: Logger, timeoutSeconds: number): Promise<void> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sql`select 1`;
+      return;
+    } catch (error) {
+      const reason = (error as { code?: string; message?: string }).code ?? (error as Error).message;
+      if (Date.now() >= deadline) throw new Error(`database not reachable after ${timeoutSeconds}s (last error: ${reason})`);
+      logger.info({ attempt, reason }, 'waiting for the database');
+      await sleep(Math.min(2000, 250 * attempt));
+    }
+  }
 }

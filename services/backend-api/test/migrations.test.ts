@@ -1,20 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '@task-manager/kit/testing';
 import { migrationFiles } from '../src/migrations/files.js';
 import { adminToken, runNode, startServerProcess } from './processes.js';
 import { migrateDown, migrateUp } from '../src/migrations/migrator.js';
-import { freshDatabase, scalar, testLogger } from './support.js';
+import { perTestResources, scalar, testLogger } from './support.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function database(migrate: boolean) {
-  const db = await freshDatabase({ migrate });
-  cleanups.push(() => db.drop());
-  return db;
-}
+const { cleanups, database } = perTestResources();
 
 /** Every migration this build ships, in order. */
 const SHIPPED = migrationFiles().map((file) => file.name);

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { Health, Metrics } from '@task-manager/kit';
 import { LogScan, createTestDatabase } from '@task-manager/kit/testing';
 import type { Role } from '@task-manager/contract';
-import { inject } from 'vitest';
+import { afterEach, inject } from 'vitest';
 import { Credentials } from '../src/accounts/credentials.js';
 import { ensureAdmin } from '../src/accounts/routes.js';
 import { createApp, databaseReadiness } from '../src/app.js';
@@ -90,6 +90,23 @@ export async function freshDatabase(options: { migrate: boolean; adminUrl?: stri
       await database.drop();
     },
   };
+}
+
+/**
+ * For a test file whose tests each make their own databases (and other things to let go): `cleanups`
+ * run after each test, newest first; `database` is a fresh one dropped then.
+ */
+export function perTestResources() {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  async function database(migrate: boolean) {
+    const db = await freshDatabase({ migrate });
+    cleanups.push(() => db.drop());
+    return db;
+  }
+  return { cleanups, database };
 }
 
 /** The real app, built as main.ts builds it, on a fresh migrated database and a random port. */

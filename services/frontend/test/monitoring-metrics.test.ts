@@ -17,6 +17,10 @@ const NOT_FROM_THE_SERVICES = new Set([
   'kube_pod_container_status_restarts_total',
   'kubelet_volume_stats_available_bytes',
   'kubelet_volume_stats_capacity_bytes',
+  'kube_job_failed',
+  'kube_job_status_start_time',
+  'kube_cronjob_status_last_successful_time',
+  'kube_cronjob_created',
 ]);
 
 /** The metric names a PromQL expression reads: what is left once strings, matchers, ranges, groupings, functions and keywords are gone. */
@@ -40,7 +44,7 @@ function dashboardExprs(): string[] {
 /** The alert expressions as the chart renders them (helm from tests/tools/install, as `npm test` runs it first). */
 function alertExprs(): string[] {
   const rendered = execFileSync(helm, ['template', 'task-manager', chart, '-n', 'task-manager', '--kube-version', '1.35.0',
-    '--set', 'monitoring.prometheusRule.enabled=true', '--show-only', 'templates/prometheusrule.yaml'], { encoding: 'utf8' });
+    '--set', 'monitoring.prometheusRule.enabled=true', '--set', 'backup.enabled=true', '--show-only', 'templates/prometheusrule.yaml'], { encoding: 'utf8' });
   const rule = parse(rendered) as { spec: { groups: { rules: { expr: string }[] }[] } };
   return rule.spec.groups.flatMap((g) => g.rules.map((r) => r.expr));
 }

@@ -2,30 +2,13 @@
  * The migration CLI: `node dist/migrations/migrate.js up|down|status`. The chart runs `up`
  * in every backend pod's init container; the advisory lock makes that safe.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger, loadConfigOrExit, type Logger } from '@task-manager/kit';
+import { createLogger, loadConfigOrExit } from '@task-manager/kit';
 import { loadConfig } from '../config.js';
-import { createDatabase, type Sql } from '../db.js';
+import { createDatabase, waitForDatabase } from '../db.js';
 import { migrateDown, migrateUp, migrationStatus } from './migrator.js';
 
 const COMMANDS = ['up', 'down', 'status'] as const;
 type Command = (typeof COMMANDS)[number];
-
-/** The database may still be starting (a fresh install starts everything at once): wait for it, bounded. */
-async function waitForDatabase(sql: Sql, logger: Logger, timeoutSeconds: number): Promise<void> {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await sql`select 1`;
-      return;
-    } catch (error) {
-      const reason = (error as { code?: string; message?: string }).code ?? (error as Error).message;
-      if (Date.now() >= deadline) throw new Error(`database not reachable after ${timeoutSeconds}s (last error: ${reason})`);
-      logger.info({ attempt, reason }, 'waiting for the database');
-      await sleep(Math.min(2000, 250 * attempt));
-    }
-  }
-}
 
 async function main(): Promise<number> {
   const command = process.argv[2] as Command | undefined;

@@ -53,7 +53,7 @@ function createUmzug(sql: Sql, logger: Logger) {
  * migrators started together (every backend pod's init container) take turns: the first
  * applies what is pending, the rest then find nothing left to do.
  */
-async function withMigrationLock<T>(sql: Sql, logger: Logger, work: () => Promise<T>): Promise<T> {
+export async function withMigrationLock<T>(sql: Sql, logger: Logger, work: () => Promise<T>): Promise<T> {
   const lockConnection = await sql.reserve();
   try {
     const [{ locked }] = (await lockConnection`select pg_try_advisory_lock(${MIGRATION_LOCK_ID}) as locked`) as unknown as [{ locked: boolean }];
