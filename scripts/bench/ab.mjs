@@ -1,7 +1,7 @@
 /**
  * An A/B of two builds of the project, interleaved: both run side by side on one PostgreSQL
  * server, each on its own database seeded alike, and the loads alternate between them in short
- * slices (before, after, before, after, ...), so that whatever else the machine does falls on
+ * slices (before, after, after, before, ...), so that whatever else the machine does falls on
  * both alike. Back-to-back `npm run bench` runs minutes apart moved by ±15% from the machine
  * alone; interleaving is what makes a ratio such as "at least 90% of before" measurable.
  *
@@ -81,11 +81,11 @@ const server = await startTestPostgres();
 const sides = [await startSide('before', beforeDir, server.adminUrl), await startSide('after', afterDir, server.adminUrl)];
 const totals = {};
 try {
+  // A scenario's rounds run before the next scenario's, in the bench's order: creates would
+  // otherwise change what the list and the page read.
   for (const scenario of scenarios) {
     for (const side of sides) await load(`warm-up ${scenario} ${side.name}`, { ...side.targets[scenario], duration: 2 }, () => {});
-  }
-  for (let round = 1; round <= rounds; round++) {
-    for (const scenario of scenarios) {
+    for (let round = 1; round <= rounds; round++) {
       // Who goes first alternates, so neither always follows the other's load.
       for (const side of round % 2 ? sides : [...sides].reverse()) {
         const result = await withCpuPerRequest(side.tiers, () => load(`${scenario} ${side.name}`, { ...side.targets[scenario], duration: sliceSeconds }, () => {}));
@@ -97,7 +97,7 @@ try {
         for (const [tier, ms] of Object.entries(result.cpuMsPerRequest)) total.cpu[tier] = (total.cpu[tier] ?? 0) + ms * result.requests;
       }
     }
-    log(`round ${round}/${rounds}: ${scenarios.map((scenario) => `${scenario} ${(totals[scenario].after.perRound.at(-1) / totals[scenario].before.perRound.at(-1)).toFixed(2)}`).join(', ')}`);
+    log(`${scenario}: after ÷ before per round ${totals[scenario].after.perRound.map((value, index) => (value / totals[scenario].before.perRound[index]).toFixed(2)).join(' ')}`);
   }
   for (const side of sides) side.peakRss = side.peakRssMb();
 } finally {

@@ -116,16 +116,20 @@ function enforceAccess(app: Express, credentials: Credentials): void {
       .filter(([method, operation]) => method !== 'parameters' && operation['x-required-role'] !== undefined)
       .map(([method, operation]) => ({
         method: method.toUpperCase(),
+        template: path,
         // As express matches routes: without regard to case, a trailing slash allowed.
         path: new RegExp(`^${path.replace(/\{\w+\}/g, '[^/]+')}/?$`, 'i'),
         check: authorize(operation),
       })),
   );
+  // Paths without parameters are found by name; the rest, by their patterns in turn.
+  const exact = new Map(checks.filter(({ template }) => !template.includes('{')).map((check) => [`${check.method} ${check.template.toLowerCase()}`, check]));
   app.use('/api', (req, res, next) => {
     const path = `${req.baseUrl}${req.path}`;
     if (OPEN_OPERATIONS.has(`${req.method} ${path}`)) return next();
     const method = req.method === 'HEAD' ? 'GET' : req.method;
-    const operation = checks.find((candidate) => candidate.method === method && candidate.path.test(path));
+    const operation =
+      exact.get(`${method} ${path.toLowerCase().replace(/\/$/, '')}`) ?? checks.find((candidate) => candidate.method === method && candidate.path.test(path));
     return verify(req, res, (error?: unknown) => (error !== undefined || !operation ? next(error) : operation.check(req, res, next)));
   });
 }
@@ -138,7 +142,8 @@ export function createApp({ db, logger, metrics, health, credentials, config }: 
     res.json(openApiDocument);
   });
   enforceAccess(app, credentials);
-  app.use('/api', express.json({ limit: BODY_LIMIT, strict: false }), accountsRouter(db, credentials, config.auth, metrics), tasksRouter(db));
+  // Tasks first: most requests are for tasks, and express tries each router's routes in turn.
+  app.use('/api', express.json({ limit: BODY_LIMIT, strict: false }), tasksRouter(db), accountsRouter(db, credentials, config.auth, metrics));
   methodNotAllowed(app);
   app.use(notFoundHandler());
   app.use(databaseErrors);

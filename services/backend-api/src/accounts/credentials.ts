@@ -75,13 +75,27 @@ export class Credentials {
     }
   }
 
+  /**
+   * The principal of a token verified within CACHE_TTL_MS, when its use needs no write either
+   * (last_used_at is recent): known without waiting. Otherwise undefined, and verify() decides.
+   */
+  cached(token: string): Principal | undefined {
+    const now = Date.now();
+    const hit = this.cache.get(tokenHash(token).toString('base64'));
+    return hit && this.trusts(hit, now) && now - hit.lastUsedAt < TOUCH_INTERVAL_MS ? hit.principal : undefined;
+  }
+
+  private trusts(entry: Entry, now: number): boolean {
+    return this.listening && now < entry.freshUntil && live(entry, now);
+  }
+
   /** The principal a token stands for, or undefined when it is unknown, expired, idle too long or its user deactivated. */
   async verify(token: string): Promise<Principal | undefined> {
     const hash = tokenHash(token);
     const key = hash.toString('base64');
     const now = Date.now();
     const hit = this.cache.get(key);
-    if (hit && this.listening && now < hit.freshUntil && live(hit, now)) {
+    if (hit && this.trusts(hit, now)) {
       if (now - hit.lastUsedAt >= TOUCH_INTERVAL_MS) {
         await this.touch(hit.principal.credentialId);
         hit.lastUsedAt = now;
