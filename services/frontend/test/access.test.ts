@@ -1,13 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, SlowLink, UiClient, createTasks, createUser, startFrontend, startStack, suiteLogs, type Account, type Stack } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { ADMIN, SlowLink, UiClient, createTasks, createUser, startFrontend, suiteLogs, useStack, type Account } from './support.js';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.close();
-});
+const stack = useStack();
 
 const htmx = { 'HX-Request': 'true' };
 

@@ -1,13 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UiClient, createTasks, startStack, type Stack } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { UiClient, createTasks, useStack } from './support.js';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.close();
-});
+const stack = useStack();
 
 const htmx = { 'HX-Request': 'true' };
 

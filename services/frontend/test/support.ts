@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Health, Metrics } from '@task-manager/kit';
 import { LogScan, createTestDatabase, freePort } from '@task-manager/kit/testing';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp } from '../src/app.js';
 import { BackendClient } from '../src/backend/index.js';
 
@@ -223,6 +223,14 @@ export async function startStack(options: { backendUrl?: string; timeoutMs?: num
       await database.drop();
     },
   };
+}
+
+/** This test file's stack: started before its tests, closed after them. */
+export function useStack(): Stack {
+  const stack = {} as Stack;
+  beforeAll(async () => void Object.assign(stack, await startStack()));
+  afterAll(async () => stack.close?.());
+  return stack;
 }
 
 /** Creates tasks straight through the /api pass-through, the way other clients do (with the admin's token). */
