@@ -132,7 +132,7 @@ describe('the migration that adds accounts', () => {
       from generate_series(1, 50) as g`;
     await db.db.sql`insert into idempotency_keys (key, request_hash, status_code, body) values ('old-key', 'h', 201, '{}')`;
     const before = await db.db.sql`select id, title, status, priority, due_date, tags, created_at, updated_at, version from tasks order by id`;
-    expect(await migrateUp(db.db.sql, silentLogger)).toEqual(['0004_create_accounts']);
+    expect(await migrateUp(db.db.sql, silentLogger)).toEqual(['0004_create_accounts', '0005_create_user_identities']);
     const after = await db.db.sql`select id, title, status, priority, due_date, tags, created_at, updated_at, version from tasks order by id`;
     expect(after).toEqual(before);
     expect(await scalar(db.db.sql`select count(*)::int from tasks where created_by is null and assignee_id is null`)).toBe(50);
@@ -156,6 +156,7 @@ describe('the migration that adds accounts', () => {
 
     server.child.kill('SIGTERM');
     await server.exited;
+    expect(await migrateDown(db.db.sql, silentLogger)).toEqual(['0005_create_user_identities']);
     expect(await migrateDown(db.db.sql, silentLogger)).toEqual(['0004_create_accounts']);
     expect(await scalar(db.db.sql`select count(*)::int from tasks where title like 'old %'`)).toBe(50);
     expect(await scalar(db.db.sql`select to_regclass('users') is null`)).toBe(true);

@@ -3,6 +3,10 @@ import {
   ActivityList,
   LoginRequest,
   LoginResult,
+  OidcFinish,
+  OidcSessionResult,
+  OidcStart,
+  SignInMethods,
   PasswordChange,
   SessionResult,
   Token,
@@ -53,6 +57,10 @@ const schemas = {
   LoginRequest,
   LoginResult,
   SessionResult,
+  SignInMethods,
+  OidcStart,
+  OidcFinish,
+  OidcSessionResult,
   PasswordChange,
   Token,
   TokenList,
@@ -83,6 +91,7 @@ const userId = { name: 'id', in: 'path', required: true, schema: UserId };
 const signInResponses = {
   400: malformed,
   401: problem('Wrong email or password'),
+  403: problem('Sign-in with email and password is turned off (AUTH_PASSWORD_ENABLED=false)'),
   413: tooLarge,
   415: notJson,
   422: invalid,
@@ -222,6 +231,43 @@ export const openApiDocument = {
         summary: 'Sign in for a UI session (the frontend sets its token as the tm_sid cookie); idle timeout and absolute lifetime',
         requestBody: { required: true, content: json('LoginRequest') },
         responses: { 201: { description: 'Signed in', content: json('SessionResult') }, ...signInResponses },
+      }),
+    },
+    '/api/sign-in-methods': {
+      get: open({
+        operationId: 'signInMethods',
+        summary: 'How one may sign in here: email and password, an identity provider (its name), or both',
+        responses: { 200: { description: 'The methods', content: json('SignInMethods') } },
+      }),
+    },
+    '/api/sessions/oidc/start': {
+      post: open({
+        operationId: 'startOidcSignIn',
+        summary: 'Begin a sign-in at the identity provider: the authorization URL (PKCE, state, nonce) and the values to keep until the provider answers',
+        responses: {
+          200: { description: 'Begun', content: json('OidcStart') },
+          404: problem('No identity provider is configured'),
+          503: problem('The provider cannot be reached or did not answer in time'),
+        },
+      }),
+    },
+    '/api/sessions/oidc': {
+      post: open({
+        operationId: 'finishOidcSignIn',
+        summary: "Finish a sign-in at the identity provider: the code is exchanged and the ID token verified here; the first sign-in creates the user, every one sets the role from the provider's claim",
+        requestBody: { required: true, content: json('OidcFinish') },
+        responses: {
+          201: { description: 'Signed in', content: json('OidcSessionResult') },
+          400: problem('Malformed, or the answer belongs to another sign-in (state)'),
+          401: problem('The provider refused, the code was used already or expired, or the ID token failed verification'),
+          403: problem('The user is deactivated here, or the provider\'s claims map to no role or are not allowed'),
+          404: problem('No identity provider is configured'),
+          409: problem('A user with this email exists already and is not linked to the provider'),
+          413: tooLarge,
+          415: notJson,
+          422: problem('Invalid request', 'ValidationProblem'),
+          503: problem('The provider cannot be reached or did not answer in time'),
+        },
       }),
     },
     '/api/logout': {
