@@ -162,3 +162,26 @@ describe('the migration that adds accounts', () => {
     expect(await scalar(db.db.sql`select to_regclass('users') is null`)).toBe(true);
   });
 });
+
+describe('the migration that adds identities at a provider', () => {
+  it('keeps every user and password; rolled back, a user who had only the provider is deactivated, the others untouched', async () => {
+    const db = await database(false);
+    await migrateUp(db.db.sql, silentLogger, '0004_create_accounts');
+    await db.db.sql`insert into users (email, display_name, role, password_hash) values ('pat@example.test', 'Pat', 'member', 'argon2-hash-of-pat')`;
+    expect(await migrateUp(db.db.sql, silentLogger)).toEqual(['0005_create_user_identities']);
+    expect(await scalar(db.db.sql`select password_hash from users where email = 'pat@example.test'`)).toBe('argon2-hash-of-pat');
+    const [sso] = await db.db.sql<{ id: string }[]>`
+      insert into users (email, display_name, role, password_hash) values ('sso@example.test', 'Sso', 'viewer', null) returning id`;
+    await db.db.sql`insert into user_identities (issuer, subject, user_id) values ('https://idp.example', 'sso', ${sso!.id}::uuid)`;
+    // One identity is one user: the same (issuer, subject) cannot be linked twice.
+    await expect(db.db.sql`insert into user_identities (issuer, subject, user_id) values ('https://idp.example', 'sso', ${sso!.id}::uuid)`).rejects.toThrow(/duplicate key/);
+
+    expect(await migrateDown(db.db.sql, silentLogger)).toEqual(['0005_create_user_identities']);
+    const users = await db.db.sql`select email, active, password_hash as hash from users order by email`;
+    expect(users).toEqual([
+      { email: 'pat@example.test', active: true, hash: 'argon2-hash-of-pat' },
+      { email: 'sso@example.test', active: false, hash: '' },
+    ]);
+    expect(await scalar(db.db.sql`select to_regclass('user_identities') is null`)).toBe(true);
+  });
+});
