@@ -29,6 +29,9 @@ export type OidcRefusal =
   | 'email_missing'
   | 'email_taken';
 
+/** Characters of ID token that still fit the frontend's session cookie as the end-session URL's hint. */
+const MAX_ID_TOKEN_HINT = 2048;
+
 const refuse = (status: number, reason: OidcRefusal, detail: string) => HttpProblem.of(status, detail, { reason });
 
 export interface SignedInIdentity {
@@ -132,9 +135,12 @@ export class OidcSignIn {
       },
     );
     const metadata = config.serverMetadata();
+    // The frontend keeps this URL in its session cookie (4 KB at most in browsers): an ID token too big
+    // for that (hundreds of groups) is left out, and the provider asks the person to confirm instead.
+    const hint: Record<string, string> = tokens.id_token!.length <= MAX_ID_TOKEN_HINT ? { id_token_hint: tokens.id_token! } : {};
     const endSessionUrl = metadata.end_session_endpoint
       ? client.buildEndSessionUrl(config, {
-          id_token_hint: tokens.id_token!,
+          ...hint,
           ...(this.settings.postLogoutRedirectUrl ? { post_logout_redirect_uri: this.settings.postLogoutRedirectUrl.href } : {}),
         }).href
       : null;
