@@ -83,7 +83,6 @@ const oidcEnv = (overrides: Record<string, string> = {}) => ({
   OIDC_REDIRECT_URL: REDIRECT,
   OIDC_ROLE_MAPPING: ROLE_MAPPING,
   OIDC_ALLOWED_DOMAINS: 'example.test',
-  OIDC_TIMEOUT_SECONDS: '2',
   ...overrides,
 });
 
@@ -260,15 +259,18 @@ describe('sign-in through the identity provider', () => {
   });
 
   it('answers 503 when the provider does not answer in time, and creates nothing', async () => {
-    const answer = await answerFor(user('bob'));
-    front.fault = 'hang-token';
-    const started = Date.now();
+    const impatient = await startBackend({ env: oidcEnv({ OIDC_TIMEOUT_SECONDS: '3' }) });
     try {
-      await expectRefused(answer, 503, 'provider_unavailable', /Test IdP did not answer within 2 seconds/);
+      // Discovery and the browser's part answer in time; then the token endpoint goes silent.
+      const answer = await answerFor(user('bob'), impatient.baseUrl);
+      front.fault = 'hang-token';
+      const started = Date.now();
+      await expectRefused(answer, 503, 'provider_unavailable', /Test IdP did not answer within 3 seconds/, impatient);
+      expect(Date.now() - started).toBeLessThan(8000);
     } finally {
       front.fault = 'none';
+      await impatient.close();
     }
-    expect(Date.now() - started).toBeLessThan(6000);
   });
 
   it('answers 503 when the provider cannot be reached at all', async () => {
