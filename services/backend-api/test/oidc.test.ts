@@ -208,6 +208,21 @@ describe('sign-in through the identity provider', () => {
     await expectRefused(answer, 401, 'code_rejected', /refused the sign-in code: it was used already or has expired/);
   });
 
+  it('says what the provider said when it did not sign the person in', async () => {
+    const begun = await start();
+    const callbackQuery = `?error=access_denied&error_description=${encodeURIComponent('The resource owner denied the request')}&state=${begun.state}`;
+    await expectRefused({ callbackQuery, state: begun.state, nonce: begun.nonce, codeVerifier: begun.codeVerifier }, 401, 'provider_refused', /Test IdP did not sign you in: The resource owner denied the request/);
+  });
+
+  it('blames its own client settings, not the person, when the provider refuses the client secret', async () => {
+    const misconfigured = await startBackend({ env: oidcEnv({ OIDC_CLIENT_SECRET: 'not the secret' }) });
+    try {
+      await expectRefused(await answerFor(user('bob'), misconfigured.baseUrl), 502, 'client_rejected', /refused this application \(invalid_client/, misconfigured);
+    } finally {
+      await misconfigured.close();
+    }
+  });
+
   it('refuses a code exchanged without its PKCE verifier', async () => {
     const answer = await answerFor(user('bob'));
     await expectRefused({ ...answer, codeVerifier: (await start()).codeVerifier }, 401, 'code_rejected', /refused the sign-in code/);

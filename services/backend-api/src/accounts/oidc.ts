@@ -20,6 +20,7 @@ import { userPayload, type Credentials } from './credentials.js';
 export type OidcRefusal =
   | 'provider_unavailable'
   | 'provider_refused'
+  | 'client_rejected'
   | 'state_mismatch'
   | 'code_rejected'
   | 'token_invalid'
@@ -203,6 +204,10 @@ export class OidcSignIn {
     }
     if (failure.code === 'OAUTH_RESPONSE_BODY_ERROR' && failure.error === 'invalid_grant') {
       return refuse(401, 'code_rejected', `${providerName} refused the sign-in code: it was used already or has expired. Start again from the sign-in page.`);
+    }
+    if (failure.code === 'OAUTH_RESPONSE_BODY_ERROR') {
+      // invalid_client and the like: this side's settings, not the person signing in.
+      return refuse(502, 'client_rejected', `${providerName} refused this application (${failure.error ?? 'error'}: ${failure.error_description ?? 'no reason given'}). An administrator must check its client settings.`);
     }
     if (typeof failure.code === 'string' && (failure.code.startsWith('OAUTH_') || failure.code.startsWith('ERR_JW'))) {
       return refuse(401, 'token_invalid', `The answer from ${providerName} failed verification (${reason}). Start again from the sign-in page.`);

@@ -264,6 +264,7 @@ export const openApiDocument = {
           404: problem('No identity provider is configured'),
           409: problem('A user with this email exists already and is not linked to the provider'),
           413: tooLarge,
+          502: problem("The provider refused this application's client credentials (a setting to fix)"),
           415: notJson,
           422: problem('Invalid request', 'ValidationProblem'),
           503: problem('The provider cannot be reached or did not answer in time'),
