@@ -2,6 +2,7 @@ import { Health, HttpProblem, Metrics, createServiceApp, notFoundHandler, proble
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { authenticate, authorize, type OperationAccess } from './accounts/access.js';
 import type { Credentials } from './accounts/credentials.js';
+import { OidcSignIn } from './accounts/oidc.js';
 import { accountsRouter } from './accounts/routes.js';
 import type { Config } from './config.js';
 import type { Database } from './db.js';
@@ -15,7 +16,7 @@ export interface AppParts {
   metrics: Metrics;
   health: Health;
   credentials: Credentials;
-  config: Pick<Config, 'auth' | 'trustProxy'>;
+  config: Pick<Config, 'auth' | 'trustProxy'> & Partial<Pick<Config, 'oidc'>>;
 }
 
 /** Room for a 10,000-character description even when every character arrives \u-escaped. */
@@ -143,7 +144,7 @@ export function createApp({ db, logger, metrics, health, credentials, config }: 
   });
   enforceAccess(app, credentials);
   // Tasks first: most requests are for tasks, and express tries each router's routes in turn.
-  app.use('/api', express.json({ limit: BODY_LIMIT, strict: false }), tasksRouter(db), accountsRouter(db, credentials, config.auth, metrics));
+  app.use('/api', express.json({ limit: BODY_LIMIT, strict: false }), tasksRouter(db), accountsRouter(db, credentials, config.auth, metrics, config.oidc && new OidcSignIn(config.oidc, credentials)));
   methodNotAllowed(app);
   app.use(notFoundHandler());
   app.use(databaseErrors);

@@ -123,7 +123,7 @@ describe('the migration that adds accounts', () => {
       from generate_series(1, 50) as g`;
     await db.db.sql`insert into idempotency_keys (key, request_hash, status_code, body) values ('old-key', 'h', 201, '{}')`;
     const before = await db.db.sql`select id, title, status, priority, due_date, tags, created_at, updated_at, version from tasks order by id`;
-    expect(await migrateUp(db.db.sql, testLogger)).toEqual(['0004_create_accounts', '0005_store_task_documents']);
+    expect(await migrateUp(db.db.sql, testLogger)).toEqual(['0004_create_accounts', '0005_store_task_documents', '0006_create_user_identities']);
     const after = await db.db.sql`select id, title, status, priority, due_date, tags, created_at, updated_at, version from tasks order by id`;
     expect(after).toEqual(before);
     expect(await scalar(db.db.sql`select count(*)::int from tasks where created_by is null and assignee_id is null`)).toBe(50);
@@ -147,6 +147,7 @@ describe('the migration that adds accounts', () => {
 
     server.child.kill('SIGTERM');
     await server.exited;
+    expect(await migrateDown(db.db.sql, testLogger)).toEqual(['0006_create_user_identities']);
     expect(await migrateDown(db.db.sql, testLogger)).toEqual(['0005_store_task_documents']);
     expect(await migrateDown(db.db.sql, testLogger)).toEqual(['0004_create_accounts']);
     expect(await scalar(db.db.sql`select count(*)::int from tasks where title like 'old %'`)).toBe(50);
@@ -179,7 +180,7 @@ describe('the migration that stores each task as the JSON the API answers', () =
     const before = await fromColumns(db);
     expect(before).toHaveLength(40);
 
-    expect(await migrateUp(db.db.sql, testLogger)).toEqual(['0005_store_task_documents']);
+    expect(await migrateUp(db.db.sql, testLogger)).toEqual(['0005_store_task_documents', '0006_create_user_identities']);
     const server = await startServerProcess({ DATABASE_URL: db.url });
     cleanups.push(async () => {
       server.child.kill('SIGTERM');
@@ -210,8 +211,32 @@ describe('the migration that stores each task as the JSON the API answers', () =
 
     server.child.kill('SIGTERM');
     await server.exited;
+    expect(await migrateDown(db.db.sql, testLogger)).toEqual(['0006_create_user_identities']);
     expect(await migrateDown(db.db.sql, testLogger)).toEqual(['0005_store_task_documents']);
     expect(await scalar(db.db.sql`select count(*)::int from information_schema.columns where table_name = 'tasks' and column_name = 'document'`)).toBe(0);
     expect(await fromColumns(db)).toEqual(now);
+  });
+});
+
+describe('the migration that adds identities at a provider', () => {
+  it('keeps every user and password; rolled back, a user who had only the provider is deactivated, the others untouched', async () => {
+    const db = await database(false);
+    await migrateUp(db.db.sql, testLogger, '0005_store_task_documents');
+    await db.db.sql`insert into users (email, display_name, role, password_hash) values ('pat@example.test', 'Pat', 'member', 'argon2-hash-of-pat')`;
+    expect(await migrateUp(db.db.sql, testLogger)).toEqual(['0006_create_user_identities']);
+    expect(await scalar(db.db.sql`select password_hash from users where email = 'pat@example.test'`)).toBe('argon2-hash-of-pat');
+    const [sso] = await db.db.sql<{ id: string }[]>`
+      insert into users (email, display_name, role, password_hash) values ('sso@example.test', 'Sso', 'viewer', null) returning id`;
+    await db.db.sql`insert into user_identities (issuer, subject, user_id) values ('https://idp.example', 'sso', ${sso!.id}::uuid)`;
+    // One identity is one user: the same (issuer, subject) cannot be linked twice.
+    await expect(db.db.sql`insert into user_identities (issuer, subject, user_id) values ('https://idp.example', 'sso', ${sso!.id}::uuid)`).rejects.toThrow(/duplicate key/);
+
+    expect(await migrateDown(db.db.sql, testLogger)).toEqual(['0006_create_user_identities']);
+    const users = await db.db.sql`select email, active, password_hash as hash from users order by email`;
+    expect(users).toEqual([
+      { email: 'pat@example.test', active: true, hash: 'argon2-hash-of-pat' },
+      { email: 'sso@example.test', active: false, hash: '' },
+    ]);
+    expect(await scalar(db.db.sql`select to_regclass('user_identities') is null`)).toBe(true);
   });
 });

@@ -118,3 +118,23 @@ export const Activity = Type.Object(
 export type Activity = Static<typeof Activity>;
 export const ActivityList = Type.Object({ items: Type.Array(Activity) }, closed);
 export type ActivityList = Static<typeof ActivityList>;
+
+/** How the sign-in page offers to sign in: the password form, the identity provider's button, or both. */
+export const SignInMethods = Type.Object({ password: Type.Boolean(), oidc: Type.Union([Type.Object({ providerName: Type.String() }, closed), Type.Null()]) }, closed);
+export type SignInMethods = Static<typeof SignInMethods>;
+/**
+ * An OpenID Connect sign-in begun: where to send the browser, and the three values the frontend
+ * keeps (in its signed session cookie) until the provider sends the browser back.
+ */
+export const OidcStart = Type.Object({ authorizationUrl: Type.String(), state: Type.String(), nonce: Type.String(), codeVerifier: Type.String() }, closed);
+export type OidcStart = Static<typeof OidcStart>;
+const flowValue = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_~.-]+$' });
+/** The provider's answer as it reached the redirect URL (its query string), and what OidcStart gave the frontend to keep. */
+export const OidcFinish = Type.Object(
+  { callbackQuery: Type.String({ maxLength: 8192, pattern: NO_NUL_PATTERN }), state: flowValue, nonce: flowValue, codeVerifier: flowValue },
+  closed,
+);
+export type OidcFinish = Static<typeof OidcFinish>;
+/** A UI session from the provider; `endSessionUrl` signs the browser out at the provider too (RP-initiated logout), when it offers that. */
+export const OidcSessionResult = Type.Object({ ...SessionResult.properties, endSessionUrl: Type.Union([Type.String(), Type.Null()]) }, closed);
+export type OidcSessionResult = Static<typeof OidcSessionResult>;

@@ -1,4 +1,4 @@
-import { SESSION_COOKIE, type SessionResult, type User } from '@task-manager/contract';
+import { SESSION_COOKIE, type OidcSessionResult, type OidcStart, type SessionResult, type SignInMethods, type User } from '@task-manager/contract';
 import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { BackendUnavailable, NotAllowed, NotSignedIn, type BackendClient, type Viewer } from './backend/index.js';
 import type { CookieSecure } from './config.js';
@@ -18,7 +18,7 @@ declare global {
 
 /** Where a page that needs the viewer's password changed first sends them. */
 export const PASSWORD_PAGE = '/account';
-const OPEN_PATHS = new Set(['/login']);
+const OPEN_PATHS = new Set(['/login', '/login/oidc', '/login/oidc/callback']);
 const UNAVAILABLE = 'The task service is unavailable right now, so you cannot sign in. Try again in a moment.';
 
 /** To `path`, as a redirect or (htmx, which would swap a redirect's page into the fragment's place) as HX-Redirect. */
@@ -76,7 +76,7 @@ async function rememberRole(backend: BackendClient, req: Request): Promise<void>
 /** Who the backend says the viewer is now, into the session and this answer's nav. */
 export function remember(req: Request, me: User): void {
   const { id, displayName, role } = me;
-  if (req.session.user?.role !== role || req.session.user.displayName !== displayName) req.session.signIn(req.session.csrfToken, { id, displayName, role });
+  if (req.session.user?.role !== role || req.session.user.displayName !== displayName) req.session.signIn(req.session.csrfToken, { id, displayName, role }, req.session.endSessionUrl);
   Object.assign(req.res!.locals, roleLocals(req.session.user));
 }
 
@@ -89,11 +89,57 @@ export function roleLocals(user: SignedInUser | undefined): { user?: SignedInUse
 export function signInRoutes(backend: BackendClient, secure: CookieSecure): Router {
   const router = Router();
 
-  const loginPage = (res: Response, status: number, context: { next: string; email?: string; problem?: string }) =>
-    res.status(status).render('login.njk', { ...context, flash: res.req.session.takeFlash() });
+  /** The sign-in page offers what the backend allows: the password form, the provider's button, or both. */
+  const loginPage = async (res: Response, status: number, context: { next: string; email?: string; problem?: string }) => {
+    let methods: SignInMethods = { password: true, oidc: null };
+    try {
+      const answer = await backend.signInMethods(res.req.ip, res.req.id);
+      if (answer.status === 200) methods = answer.body as SignInMethods;
+    } catch (error) {
+      if (!(error instanceof BackendUnavailable)) throw error;
+      // The form still shows; signing in will say that the service is unavailable.
+    }
+    res.status(status).render('login.njk', { ...context, methods, flash: res.req.session.takeFlash() });
+  };
 
-  router.get('/login', (req, res) => {
-    loginPage(res, 200, { next: sameSitePath(field(req.query as Body, 'next')) });
+  router.get('/login', async (req, res) => {
+    await loginPage(res, 200, { next: sameSitePath(field(req.query as Body, 'next')) });
+  });
+
+  router.get('/login/oidc', async (req, res) => {
+    const next = sameSitePath(field(req.query as Body, 'next'));
+    let begun;
+    try {
+      begun = await backend.startOidcSignIn(req.ip, req.id);
+    } catch (error) {
+      if (!(error instanceof BackendUnavailable)) throw error;
+      return loginPage(res, 503, { next, problem: UNAVAILABLE });
+    }
+    if (begun.status !== 200) return loginPage(res, begun.status === 404 ? 404 : 503, { next, problem: problemText(begun.body) });
+    const { authorizationUrl, state, nonce, codeVerifier } = begun.body as OidcStart;
+    req.session.beginOidc({ state, nonce, codeVerifier, next });
+    res.redirect(303, authorizationUrl);
+  });
+
+  router.get('/login/oidc/callback', async (req, res) => {
+    const flow = req.session.takeOidc();
+    if (!flow) return loginPage(res, 400, { next: '/', problem: 'This sign-in was not begun in this browser, or was finished already. Start again.' });
+    const { next, ...kept } = flow;
+    const callbackQuery = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
+    let response;
+    try {
+      response = await backend.finishOidcSignIn({ callbackQuery, ...kept }, req.ip, req.id);
+    } catch (error) {
+      if (!(error instanceof BackendUnavailable)) throw error;
+      return loginPage(res, 503, { next, problem: UNAVAILABLE });
+    }
+    if (response.status !== 201) return loginPage(res, response.status >= 500 ? 503 : response.status, { next, problem: problemText(response.body) });
+    const session = response.body as OidcSessionResult;
+    res.cookie(SESSION_COOKIE, session.token, { ...cookieOptions(req, secure), expires: new Date(session.expiresAt) });
+    const { id, displayName, role } = session.user;
+    req.session.signIn(session.csrfToken, { id, displayName, role }, session.endSessionUrl ?? undefined);
+    req.log.info({ user: id, method: 'oidc' }, 'signed in');
+    res.redirect(303, next);
   });
 
   router.post('/login', async (req, res) => {
@@ -123,6 +169,7 @@ export function signInRoutes(backend: BackendClient, secure: CookieSecure): Rout
       return loginPage(res, 429, { next, email, problem: `Too many failed sign-ins. Wait ${describeWait(wait)}, then try again.` });
     }
     if (response.status === 401) return loginPage(res, 401, { next, email, problem: 'Wrong email or password.' });
+    if (response.status === 403) return loginPage(res, 403, { next, email, problem: problemText(response.body) });
     if (response.status < 500) return loginPage(res, 422, { next, email, problem: 'Enter a valid email address and your password.' });
     return loginPage(res, 503, { next, email, problem: UNAVAILABLE });
   });
@@ -137,12 +184,22 @@ export function signInRoutes(backend: BackendClient, secure: CookieSecure): Rout
         if (!(error instanceof NotSignedIn)) throw error;
       }
       res.clearCookie(SESSION_COOKIE, cookieOptions(req, secure));
+      const endSessionUrl = req.session.endSessionUrl;
       req.session.signOut();
       req.session.flash('success', everywhere ? 'You are signed out on every device.' : 'You are signed out.');
-      sendTo(req, res, '/login');
+      if (endSessionUrl === undefined || isHtmx(req)) return sendTo(req, res, endSessionUrl ?? '/login');
+      // A session from the identity provider ends there too (RP-initiated logout), which sends the browser back to /login.
+      // A page that moves on by itself, not a redirect: the form's page allows forms to post to this site only (CSP form-action).
+      res.status(200).render('signed-out.njk', { endSessionUrl, ...roleLocals(undefined) });
     });
   }
   return router;
+}
+
+/** The backend's explanation of a refused sign-in, written for the person signing in. */
+function problemText(body: unknown): string {
+  const detail = (body as { detail?: unknown } | undefined)?.detail;
+  return typeof detail === 'string' ? detail : UNAVAILABLE;
 }
 
 function describeWait(seconds: number): string {

@@ -15,10 +15,21 @@ export interface SignedInUser {
   role: Role;
 }
 
+/** A sign-in at the identity provider under way: what the backend gave to keep until the provider answers. */
+export interface OidcFlow {
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+  next: string;
+}
+
 interface SessionData {
   csrf: string;
   flash?: Flash;
   user?: SignedInUser;
+  oidc?: OidcFlow;
+  /** Where sign-out sends the browser afterwards: the provider's end_session_endpoint, for a session from it. */
+  endSessionUrl?: string;
 }
 
 declare global {
@@ -56,10 +67,29 @@ export class Session {
     return this.data.user;
   }
 
+  get endSessionUrl(): string | undefined {
+    return this.data.endSessionUrl;
+  }
+
   /** A sign-in: the backend session's CSRF token replaces the one the form was sent with (no fixation). */
-  signIn(csrf: string, user: SignedInUser): void {
-    this.data = { csrf, user };
+  signIn(csrf: string, user: SignedInUser, endSessionUrl?: string): void {
+    this.data = { csrf, user, ...(endSessionUrl ? { endSessionUrl } : {}) };
     this.save();
+  }
+
+  /** Kept until the provider sends the browser back; a second start replaces the first. */
+  beginOidc(flow: OidcFlow): void {
+    this.data = { ...this.data, oidc: flow };
+    this.save();
+  }
+
+  /** The flow under way, removed so that its values serve one answer only. */
+  takeOidc(): OidcFlow | undefined {
+    const { oidc, ...rest } = this.data;
+    if (!oidc) return undefined;
+    this.data = rest;
+    this.save();
+    return oidc;
   }
 
   /** A fresh pre-login session: nothing of the signed-out one is kept. */

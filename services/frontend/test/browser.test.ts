@@ -4,9 +4,8 @@ import path from 'node:path';
 import axe from 'axe-core';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, CHROMIUM, SCREENSHOTS, SlowLink, createTasks, startStack, suiteLogs, type Account, type Stack } from './support.js';
+import { ADMIN, CHROMIUM, CHROMIUM_ARGS as ARGS, SCREENSHOTS, SlowLink, createTasks, startStack, suiteLogs, type Account, type Stack } from './support.js';
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
 let stack: Stack;
 const profiles: string[] = [];

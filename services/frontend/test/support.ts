@@ -14,6 +14,7 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 export const BACKEND_MAIN = path.join(repo, 'services/backend-api/dist/main.js');
 export const FRONTEND_MAIN = path.join(repo, 'services/frontend/dist/main.js');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 export const SCREENSHOTS = path.join(repo, 'test-results');
 export const SESSION_SECRET = 'test-session-secret-that-is-long-enough-0123456789';
 
@@ -43,12 +44,14 @@ export class BackendProcess {
     readonly databaseUrl: string,
     readonly port: number,
     readonly metricsPort: number,
+    private readonly env: Record<string, string>,
   ) {
     suiteLogs.watch('backend process', () => this.output);
   }
 
-  static async start(databaseUrl: string): Promise<BackendProcess> {
-    const backend = new BackendProcess(databaseUrl, await freePort(), await freePort());
+  /** `env`: settings beyond the defaults of the tests (the identity provider's, say). */
+  static async start(databaseUrl: string, env: Record<string, string> = {}): Promise<BackendProcess> {
+    const backend = new BackendProcess(databaseUrl, await freePort(), await freePort(), env);
     await backend.resume();
     return backend;
   }
@@ -69,6 +72,7 @@ export class BackendProcess {
         MIGRATE_ON_START: 'true',
         ADMIN_EMAIL: ADMIN.email,
         ADMIN_PASSWORD: ADMIN.password,
+        ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -180,7 +184,7 @@ export async function createUser(stack: Pick<Stack, 'backend' | 'fetch'>, role: 
 }
 
 /** The real frontend app in this process, in front of `backendUrl`. */
-export async function startFrontend(backendUrl: string, options: { timeoutMs?: number; trustProxy?: string } = {}): Promise<{ url: string; metrics: Metrics; close(): Promise<void> }> {
+export async function startFrontend(backendUrl: string, options: { timeoutMs?: number; trustProxy?: string; port?: number } = {}): Promise<{ url: string; metrics: Metrics; close(): Promise<void> }> {
   const metrics = new Metrics('frontend');
   const client = new BackendClient({ baseUrl: new URL(backendUrl), timeoutMs: options.timeoutMs ?? 2000, registry: metrics.registry });
   const app = await createApp({
@@ -191,7 +195,7 @@ export async function startFrontend(backendUrl: string, options: { timeoutMs?: n
     metrics,
     health: new Health(async () => ({ ready: true, checks: {} })),
   });
-  const server = app.listen(0, '127.0.0.1');
+  const server = app.listen(options.port ?? 0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -1,6 +1,7 @@
 /** Sign-in, sign-out, the caller's own account and tokens, and the admins' user management. */
 import {
   type LoginRequest as Login,
+  type OidcFinish as OidcFinishBody,
   type PasswordChange as PasswordChangeBody,
   type TokenCreate as TokenCreateBody,
   type UserCreate as UserCreateBody,
@@ -14,6 +15,7 @@ import type { AuthSettings } from '../config.js';
 import type { Database, Queryable } from '../db.js';
 import { checker, isUuid } from '../tasks/validate.js';
 import { credentialPayload, userPayload, type Credentials, type Principal } from './credentials.js';
+import type { OidcSignIn } from './oidc.js';
 import { checkPassword, csrfTokenOf, hashPassword } from './secrets.js';
 
 const UNKNOWN = 'is not a known field';
@@ -22,6 +24,7 @@ const checkPasswordChange = checker<PasswordChangeBody>(validators.PasswordChang
 const checkUserCreate = checker<UserCreateBody>(validators.UserCreate, UNKNOWN);
 const checkUserPatch = checker<UserPatchBody>(validators.UserPatch, UNKNOWN);
 const checkTokenCreate = checker<TokenCreateBody>(validators.TokenCreate, UNKNOWN);
+const checkOidcFinish = checker<OidcFinishBody>(validators.OidcFinish, UNKNOWN);
 
 export const WRONG_CREDENTIALS = 'Wrong email or password.';
 
@@ -39,11 +42,17 @@ const sendJsonText = (res: Response, status: number, text: string) => res.status
 const principalOf = (req: Request): Principal => req.principal!;
 const unprocessable = (field: string, detail: string) => HttpProblem.of(422, `${field} ${detail}`, { errors: [{ field, detail }] });
 
-export function accountsRouter(db: Database, credentials: Credentials, settings: AuthSettings, metrics: Metrics): Router {
+export function accountsRouter(db: Database, credentials: Credentials, settings: AuthSettings, metrics: Metrics, oidc?: OidcSignIn): Router {
   const router = Router();
   const signIns = new Counter({
     name: 'auth_sign_ins_total',
     help: 'Sign-in attempts by outcome: success, failure (wrong email or password) or throttled.',
+    labelNames: ['outcome'],
+    registers: [metrics.registry],
+  });
+  const oidcSignIns = new Counter({
+    name: 'auth_oidc_sign_ins_total',
+    help: 'Sign-ins through the identity provider by outcome: success, or why it was refused (provider_unavailable, code_rejected, token_invalid, deactivated, no_role, ...).',
     labelNames: ['outcome'],
     registers: [metrics.registry],
   });
@@ -63,6 +72,7 @@ export function accountsRouter(db: Database, credentials: Credentials, settings:
 
   /** Checks email and password with throttling; the same answer, in about the same time, for an unknown email and a wrong password. */
   async function signIn(req: Request, res: Response): Promise<string> {
+    if (!settings.passwordEnabled) throw HttpProblem.of(403, `Sign-in with email and password is turned off here; sign in with ${oidc?.settings.providerName}.`);
     requireJson(req);
     const { email, password } = checkLogin(req.body);
     const account = `account:${email.trim().toLowerCase()}`;
@@ -77,9 +87,10 @@ export function accountsRouter(db: Database, credentials: Credentials, settings:
       res.set('Retry-After', String(wait));
       throw HttpProblem.of(429, `Too many failed sign-ins; try again in ${wait} seconds.`);
     }
-    const [user] = await db.run('auth.find_user', (sql) => sql<{ id: string; passwordHash: string }[]>`
+    const [user] = await db.run('auth.find_user', (sql) => sql<{ id: string; passwordHash: string | null }[]>`
       select id, password_hash as "passwordHash" from users where lower(email) = ${email.trim().toLowerCase()} and active`);
-    if (!(await checkPassword(user?.passwordHash, password))) {
+    // A user from the identity provider has no password: checked like an unknown email.
+    if (!(await checkPassword(user?.passwordHash ?? undefined, password))) {
       await db.run('auth.record_failure', (sql) => sql`
         with pruned as (delete from sign_in_failures where at < now() - make_interval(mins => ${window}::int))
         insert into sign_in_failures (scope) values (${account}), (${address})`);
@@ -99,19 +110,49 @@ export function accountsRouter(db: Database, credentials: Credentials, settings:
     res.json({ token: issued.token, expiresAt: issued.expiresAt });
   });
 
+  /** A UI session for the user, and the body of its SessionResult (the user as JSON text) but for the closing brace. */
+  async function issueSession(sql: Queryable, userId: string): Promise<{ body: string }> {
+    const [issued, user] = await Promise.all([
+      credentials.issue(sql, userId, 'session', {
+        lifetimeHours: settings.sessionAbsoluteLifetimeHours,
+        idleTimeoutMinutes: settings.sessionIdleTimeoutMinutes,
+      }),
+      sql<{ user: string }[]>`select ${userJson(sql)} as user from users where id = ${userId}::uuid`,
+    ]);
+    return { body: `{"token":${JSON.stringify(issued.token)},"csrfToken":${JSON.stringify(csrfTokenOf(issued.token))},"expiresAt":${JSON.stringify(issued.expiresAt)},"user":${user[0]!.user}` };
+  }
+
   router.post('/sessions', async (req, res) => {
     const userId = await signIn(req, res);
-    const [issued, user] = await db.run('auth.issue_session', (sql) =>
-      Promise.all([
-        credentials.issue(sql, userId, 'session', {
-          lifetimeHours: settings.sessionAbsoluteLifetimeHours,
-          idleTimeoutMinutes: settings.sessionIdleTimeoutMinutes,
-        }),
-        sql<{ user: string }[]>`select ${userJson(sql)} as user from users where id = ${userId}::uuid`,
-      ]),
-    );
-    const body = `{"token":${JSON.stringify(issued.token)},"csrfToken":${JSON.stringify(csrfTokenOf(issued.token))},"expiresAt":${JSON.stringify(issued.expiresAt)},"user":${user[0]!.user}}`;
-    sendJsonText(res, 201, body);
+    const { body } = await db.run('auth.issue_session', (sql) => issueSession(sql, userId));
+    sendJsonText(res, 201, `${body}}`);
+  });
+
+  router.get('/sign-in-methods', (_req, res) => {
+    res.json({ password: settings.passwordEnabled, oidc: oidc ? { providerName: oidc.settings.providerName } : null });
+  });
+
+  const notConfigured = () => HttpProblem.of(404, 'Sign-in with an identity provider is not configured here.');
+  router.post('/sessions/oidc/start', async (_req, res) => {
+    if (!oidc) throw notConfigured();
+    res.set('Cache-Control', 'no-store').json(await oidc.start());
+  });
+
+  router.post('/sessions/oidc', async (req, res) => {
+    if (!oidc) throw notConfigured();
+    requireJson(req);
+    const input = checkOidcFinish(req.body);
+    try {
+      const { body, userId, endSessionUrl } = await oidc.finish(input, issueSession);
+      oidcSignIns.inc({ outcome: 'success' });
+      req.log.info({ outcome: 'success', userId, method: 'oidc', address: req.ip }, 'sign-in succeeded');
+      sendJsonText(res, 201, `${body},"endSessionUrl":${JSON.stringify(endSessionUrl)}}`);
+    } catch (error) {
+      const reason = error instanceof HttpProblem ? String(error.extensions.reason ?? 'invalid') : 'error';
+      oidcSignIns.inc({ outcome: reason });
+      req.log.info({ outcome: reason, method: 'oidc', address: req.ip }, 'sign-in refused');
+      throw error;
+    }
   });
 
   router.post('/logout', async (req, res) => {
@@ -129,8 +170,8 @@ export function accountsRouter(db: Database, credentials: Credentials, settings:
     requireJson(req);
     const { currentPassword, newPassword } = checkPasswordChange(req.body);
     const { userId, credentialId } = principalOf(req);
-    const [user] = await db.run('users.password_hash', (sql) => sql<{ passwordHash: string }[]>`select password_hash as "passwordHash" from users where id = ${userId}::uuid`);
-    if (!(await checkPassword(user?.passwordHash, currentPassword))) throw unprocessable('currentPassword', 'is not your current password');
+    const [user] = await db.run('users.password_hash', (sql) => sql<{ passwordHash: string | null }[]>`select password_hash as "passwordHash" from users where id = ${userId}::uuid`);
+    if (!(await checkPassword(user?.passwordHash ?? undefined, currentPassword))) throw unprocessable('currentPassword', 'is not your current password');
     const hash = await hashPassword(newPassword);
     await credentials.announce('users.change_password', () => [userPayload(userId)], async (tx) => {
       await tx`update users set password_hash = ${hash}, must_change_password = false, updated_at = clock_timestamp() where id = ${userId}::uuid`;

@@ -3,6 +3,7 @@ import { Transport, type TransportOptions } from './client.js';
 import { TaskLists } from './lists.js';
 import { passThrough } from './passthrough.js';
 import { SharedStats } from './stats.js';
+import type { OidcFinish, OidcSessionResult, OidcStart, SignInMethods } from '@task-manager/contract';
 import type {
   ActivityList,
   BackendResponse,
@@ -21,6 +22,8 @@ export { BackendUnavailable, NotAllowed, NotSignedIn } from './client.js';
 export type * from './types.js';
 
 export type BackendOptions = TransportOptions;
+
+const forwardedFor = (clientAddress: string | undefined): Record<string, string> => (clientAddress ? { 'x-forwarded-for': clientAddress } : {});
 
 /** How long the directory of users serves the assignee pickers: a new colleague appears within this. */
 const DIRECTORY_MS = 5000;
@@ -87,8 +90,23 @@ export class BackendClient {
    * A sign-in with a password. Not on a viewer's behalf: its 401 (wrong email or password)
    * and 429 (throttled) are answers for the form. `clientAddress` is whom the backend throttles.
    */
+  /** Like every sign-in call, each names the client (X-Forwarded-For) as the frontend trusts it. */
+  signInMethods(clientAddress: string | undefined, requestId?: string): Promise<BackendResponse<SignInMethods>> {
+    return this.transport.json({ method: 'GET', path: '/api/sign-in-methods', route: '/api/sign-in-methods', requestId, headers: forwardedFor(clientAddress) });
+  }
+
+  startOidcSignIn(clientAddress: string | undefined, requestId?: string): Promise<BackendResponse<OidcStart>> {
+    return this.transport.json({ method: 'POST', path: '/api/sessions/oidc/start', route: '/api/sessions/oidc/start', requestId, headers: forwardedFor(clientAddress) });
+  }
+
+  /** The provider's answer as it reached /login/oidc/callback, with the values kept since the start: the backend verifies all of it. */
+  finishOidcSignIn(answer: OidcFinish, clientAddress: string | undefined, requestId?: string): Promise<BackendResponse<OidcSessionResult>> {
+    const headers = forwardedFor(clientAddress);
+    return this.transport.json({ method: 'POST', path: '/api/sessions/oidc', route: '/api/sessions/oidc', requestId, headers, json: answer });
+  }
+
   createSession(credentials: { email: string; password: string }, clientAddress: string | undefined, requestId?: string): Promise<BackendResponse<SessionResult>> {
-    const headers: Record<string, string> = clientAddress ? { 'x-forwarded-for': clientAddress } : {};
+    const headers = forwardedFor(clientAddress);
     return this.transport.json({ method: 'POST', path: '/api/sessions', route: '/api/sessions', requestId, headers, json: credentials });
   }
 

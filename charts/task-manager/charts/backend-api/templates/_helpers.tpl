@@ -50,6 +50,78 @@
   value: {{ .Values.signInThrottle.windowMinutes | quote }}
 - name: TRUST_PROXY
   value: {{ .Values.trustProxy | quote }}
+{{ include "backend-api.authEnv" . }}
+{{- end -}}
+
+{{/* Sign-in methods: AUTH_PASSWORD_ENABLED, and the OIDC_* settings when the provider is on. */}}
+{{- define "backend-api.authEnv" -}}
+{{- $oidc := .Values.auth.oidc -}}
+- name: AUTH_PASSWORD_ENABLED
+  value: {{ .Values.auth.password.enabled | quote }}
+{{- if $oidc.enabled }}
+{{- $public := trimSuffix "/" .Values.auth.publicUrl }}
+- name: OIDC_ENABLED
+  value: "true"
+- name: OIDC_PROVIDER_NAME
+  value: {{ $oidc.providerName | quote }}
+- name: OIDC_ISSUER_URL
+  value: {{ $oidc.issuerUrl | quote }}
+- name: OIDC_CLIENT_ID
+  value: {{ $oidc.clientId | quote }}
+- name: OIDC_CLIENT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $oidc.existingSecret }}
+      key: {{ $oidc.existingSecretKey }}
+- name: OIDC_REDIRECT_URL
+  value: {{ printf "%s/login/oidc/callback" $public | quote }}
+- name: OIDC_POST_LOGOUT_REDIRECT_URL
+  value: {{ printf "%s/login" $public | quote }}
+- name: OIDC_SCOPES
+  value: {{ $oidc.scopes | quote }}
+- name: OIDC_EMAIL_CLAIM
+  value: {{ $oidc.claims.email | quote }}
+- name: OIDC_NAME_CLAIM
+  value: {{ $oidc.claims.name | quote }}
+- name: OIDC_ROLES_CLAIM
+  value: {{ $oidc.claims.roles | quote }}
+- name: OIDC_ROLE_MAPPING
+  value: {{ $oidc.roleMapping | toJson | quote }}
+- name: OIDC_DEFAULT_ROLE
+  value: {{ $oidc.defaultRole | quote }}
+- name: OIDC_ALLOWED_DOMAINS
+  value: {{ join "," $oidc.allowedDomains | quote }}
+- name: OIDC_REQUIRED_GROUP
+  value: {{ $oidc.requiredGroup | quote }}
+- name: OIDC_CLOCK_TOLERANCE_SECONDS
+  value: {{ $oidc.clockToleranceSeconds | quote }}
+- name: OIDC_TIMEOUT_SECONDS
+  value: {{ $oidc.timeoutSeconds | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* A sign-in configuration that cannot work fails the render, naming the value to set. */}}
+{{- define "backend-api.checks.auth" -}}
+{{- $oidc := .Values.auth.oidc -}}
+{{- if and (not .Values.auth.password.enabled) (not $oidc.enabled) }}
+{{- fail "backend-api.auth.password.enabled=false needs backend-api.auth.oidc.enabled=true: with neither, nobody can sign in" }}
+{{- end }}
+{{- if $oidc.enabled }}
+{{- range $key, $value := dict "auth.publicUrl" .Values.auth.publicUrl "auth.oidc.issuerUrl" $oidc.issuerUrl "auth.oidc.clientId" $oidc.clientId "auth.oidc.existingSecret" $oidc.existingSecret }}
+{{- if not $value }}
+{{- fail (printf "backend-api.auth.oidc.enabled=true needs backend-api.%s to be set" $key) }}
+{{- end }}
+{{- end }}
+{{- else if or $oidc.issuerUrl $oidc.clientId $oidc.existingSecret }}
+{{- fail "backend-api.auth.oidc.issuerUrl, clientId or existingSecret is set but backend-api.auth.oidc.enabled is false: set enabled=true to sign in with the provider, or clear them" }}
+{{- end }}
+{{- end -}}
+
+{{/* The provider's port (from issuerUrl), which the API must reach for discovery, keys and the token endpoint. */}}
+{{- define "backend-api.oidcPort" -}}
+{{- $url := urlParse .Values.auth.oidc.issuerUrl -}}
+{{- $hostPort := splitList ":" $url.host -}}
+{{- if gt (len $hostPort) 1 }}{{ last $hostPort }}{{ else if eq $url.scheme "http" }}80{{ else }}443{{ end -}}
 {{- end -}}
 
 {{/* The migrate init container's own env; common.container.env adds `extraEnv` to it. */}}
