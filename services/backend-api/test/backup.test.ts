@@ -12,7 +12,7 @@ import { migrationFiles } from '../src/migrations/files.js';
 import { migrateUp } from '../src/migrations/migrator.js';
 import type { Sql } from '../src/db.js';
 import { runNode } from './processes.js';
-import { call, perTestResources, startBackend, suiteLogs, testLogger, type RunningBackend } from './support.js';
+import { call, perTestResources, startBackend, testLogger, type RunningBackend } from './support.js';
 
 const CACHE = process.env.TASK_MANAGER_CACHE ?? '/var/cache/task-manager';
 /** pg_dump/pg_restore of the server's major and the S3 server, as tests/tools/install puts them. */
@@ -138,7 +138,6 @@ describe('backup and restore to a directory', () => {
   it('encrypts with AES-256-GCM, restores with the key, and names the problem with no key, another key or a damaged file', async () => {
     const dir = await scratchDir();
     const key = randomBytes(32).toString('base64');
-    suiteLogs.remember('encryption key', key);
     expect((await run('backup', backend.databaseUrl, { BACKUP_DIR: dir, BACKUP_ENCRYPTION_KEY: key })).code).toBe(0);
     const dump = (await readdir(dir)).find((f) => f.endsWith('.dump.enc'))!;
     const bytes = await readFile(join(dir, dump));
@@ -247,7 +246,6 @@ describe('the schema version of a backup', () => {
 describe('backup and restore through an S3-compatible server (versitygw)', () => {
   const access = 'backup-tests';
   const secret = randomBytes(20).toString('hex');
-  suiteLogs.remember('S3 secret key', secret);
   let server: ChildProcess;
   let root: string;
   let endpoint: string;
@@ -287,7 +285,6 @@ describe('backup and restore through an S3-compatible server (versitygw)', () =>
     await teamWork(backend);
     const source = await everyRow(backend.db.sql);
     const key = randomBytes(32).toString('base64');
-    suiteLogs.remember('encryption key', key);
     for (let i = 0; i < 2; i++) {
       const made = await run('backup', backend.databaseUrl, s3({ BACKUP_ENCRYPTION_KEY: key, BACKUP_KEEP_LAST: '1' }));
       expect(made.code, made.stderr).toBe(0);

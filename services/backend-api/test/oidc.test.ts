@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USERS, signInAtProvider, startProvider, type Provider, type ProviderUser } from '../../../tests/oidc-provider/start.mjs';
 import { loadConfig } from '../src/config.js';
-import { call, digest, scalar, startBackend, type RunningBackend } from './support.js';
+import { call, digest, scalar, startBackend, suiteLogs, type RunningBackend } from './support.js';
 
 /** Where the provider sends the browser back; these tests stop there and hand the answer on themselves. */
 const REDIRECT = 'http://127.0.0.1:9/login/oidc/callback';
@@ -121,6 +121,7 @@ async function expectRefused(body: object, status: number, reason: string, detai
 }
 
 beforeAll(async () => {
+  for (const person of USERS) suiteLogs.remember('password at the provider', person.password);
   front = new FaultyFront();
   await front.listen();
   provider = await startProvider({ issuer: front.url });

@@ -12,6 +12,7 @@ export interface Exit {
 
 /** Runs one of the built entry points (`dist/...`) as the container would, and collects its output. */
 export function runNode(script: string, args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<Exit> {
+  suiteLogs.rememberEnvironment(env);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], { cwd: PACKAGE_DIR, env: { PATH: process.env.PATH ?? '', ...env } });
     let stdout = '';
@@ -53,6 +54,7 @@ export async function adminToken(baseUrl: string): Promise<string> {
 
 /** Starts `dist/main.js` on free ports and resolves once /livez answers. */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  suiteLogs.rememberEnvironment(env);
   const port = await freePort();
   const metricsPort = await freePort();
   const child = spawn(process.execPath, ['dist/main.js'], {

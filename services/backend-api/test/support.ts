@@ -113,7 +113,9 @@ export function perTestResources() {
 export async function startBackend(options: { adminUrl?: string; env?: Record<string, string> } = {}): Promise<RunningBackend> {
   const database = await freshDatabase({ migrate: true, adminUrl: options.adminUrl });
   const metrics = new Metrics('backend-api');
-  const config = loadConfig({ DATABASE_URL: database.url, ADMIN_EMAIL: TEST_ADMIN.email, ADMIN_PASSWORD: TEST_ADMIN.password, ...options.env });
+  const env = { DATABASE_URL: database.url, ADMIN_EMAIL: TEST_ADMIN.email, ADMIN_PASSWORD: TEST_ADMIN.password, ...options.env };
+  suiteLogs.rememberEnvironment(env);
+  const config = loadConfig(env);
   const db = createDatabase(config, metrics);
   const credentials = new Credentials(db);
   await credentials.listen();
@@ -179,7 +181,7 @@ export async function call(
   return { status: response.status, headers: response.headers, body: parsed, text };
 }
 
-const SECRET_FIELDS_SENT = ['password', 'currentPassword', 'newPassword'];
+const SECRET_FIELDS_SENT = ['password', 'currentPassword', 'newPassword', 'codeVerifier'];
 const SECRET_FIELDS_RECEIVED = ['token', 'csrfToken'];
 
 function rememberSecretsSent(headers: Record<string, string>, body: unknown): void {
@@ -189,7 +191,12 @@ function rememberSecretsSent(headers: Record<string, string>, body: unknown): vo
     if (lower === 'x-csrf-token') suiteLogs.remember('CSRF token', value);
     if (lower === 'cookie') for (const pair of value.split(';')) suiteLogs.remember('session cookie', pair.split('=').slice(1).join('='));
   }
-  if (body && typeof body === 'object') for (const field of SECRET_FIELDS_SENT) suiteLogs.remember(field, (body as Record<string, unknown>)[field]);
+  if (body && typeof body === 'object') {
+    const fields = body as Record<string, unknown>;
+    for (const field of SECRET_FIELDS_SENT) suiteLogs.remember(field, fields[field]);
+    // The provider's answer, handed on to POST /api/sessions/oidc: its code is a credential until used.
+    if (typeof fields.callbackQuery === 'string') suiteLogs.remember('authorization code', new URLSearchParams(fields.callbackQuery).get('code'));
+  }
 }
 
 function rememberSecretsReceived(body: unknown): void {

@@ -6,7 +6,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { USERS, startProvider, type Provider } from '../../../tests/oidc-provider/start.mjs';
-import { BackendProcess, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, startFrontend } from './support.js';
+import { BackendProcess, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, startFrontend, suiteLogs } from './support.js';
 
 const ROLE_MAPPING = JSON.stringify({ 'tm-admins': 'admin', 'tm-members': 'member', staff: 'viewer' });
 
@@ -74,6 +74,7 @@ async function signInAtProvider(page: Page, url: string, username: string): Prom
 let stack: OidcStack;
 
 beforeAll(async () => {
+  for (const person of USERS) suiteLogs.remember('password at the provider', person.password);
   provider = await startProvider();
   stack = await startOidcStack();
   await mkdir(SCREENSHOTS, { recursive: true });

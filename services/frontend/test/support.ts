@@ -52,6 +52,7 @@ export class BackendProcess {
   /** `env`: settings beyond the defaults of the tests (the identity provider's, say). */
   static async start(databaseUrl: string, env: Record<string, string> = {}): Promise<BackendProcess> {
     const backend = new BackendProcess(databaseUrl, await freePort(), await freePort(), env);
+    suiteLogs.rememberEnvironment({ DATABASE_URL: databaseUrl, ...env });
     await backend.resume();
     return backend;
   }

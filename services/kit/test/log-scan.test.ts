@@ -23,6 +23,14 @@ describe('the log scan of the test suites', () => {
     expect(scan.someLineIncludes('clean line')).toBe(true);
   });
 
+  it('takes the secrets of a service environment: keys, secrets, passwords and the database password, nothing else', () => {
+    const scan = new LogScan();
+    scan.rememberEnvironment({ OIDC_CLIENT_SECRET: 'client secret value', ADMIN_PASSWORD: 'admin password value', BACKUP_ENCRYPTION_KEY: 'key value here', DATABASE_URL: 'postgres://app:db%20password@127.0.0.1:5432/tasks', PORT: '50000000', LOG_LEVEL: 'debug-ish-level' });
+    expect(scan.secretCount).toBe(4);
+    scan.logger('service').info({ url: 'postgres://app:db password@127.0.0.1' }, 'connecting');
+    expect(scan.findings().map(({ kind }) => kind)).toEqual(['database password']);
+  });
+
   it('finds nothing in clean lines, and ignores strings too short to be a secret', () => {
     const scan = new LogScan();
     scan.remember('password', 'short');

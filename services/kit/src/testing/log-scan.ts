@@ -25,6 +25,14 @@ export class LogScan {
     if (typeof secret === 'string' && secret.length >= LogScan.MIN_SECRET_LENGTH && /\S/.test(secret)) this.secrets.set(secret, kind);
   }
 
+  /** The secrets in an environment a service is started with: keys, secrets, passwords, and the database URL's password. */
+  rememberEnvironment(env: Record<string, string | undefined>): void {
+    for (const [name, value] of Object.entries(env)) {
+      if (/SECRET|PASSWORD|_KEY$/.test(name)) this.remember(name, value);
+      if (name === 'DATABASE_URL' && value) this.remember('database password', decodeURIComponent(new URL(value).password));
+    }
+  }
+
   /** A source whose text is read at check time, e.g. a child process's collected output. */
   watch(name: string, text: () => string): void {
     this.sources.set(`${name} #${this.sources.size + 1}`, text);
