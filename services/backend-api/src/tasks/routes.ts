@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash as digestOf } from 'node:crypto';
 import { IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN, LIMITS } from '@task-manager/contract';
 import { HttpProblem } from '@task-manager/kit';
 import { Router, type Request, type Response } from 'express';
@@ -13,7 +13,7 @@ const LIST_FORMAT = '2';
  * A list's ETag: the database state it was read from (queries.ts, dataVersion), and the caller,
  * whom `assignee=me` names; hashed. A changed display name is a commit, so it moves the state too.
  */
-const listEtagOf = (dataVersion: string, callerId: string) => `"${createHash('sha1').update(`${LIST_FORMAT} ${callerId} ${dataVersion}`).digest('base64url')}"`;
+const listEtagOf = (dataVersion: string, callerId: string) => `"${digestOf('sha1', `${LIST_FORMAT} ${callerId} ${dataVersion}`, 'base64url')}"`;
 const IDEMPOTENCY_KEY = new RegExp(IDEMPOTENCY_KEY_PATTERN, 'u');
 const IF_MATCH = new RegExp(IF_MATCH_PATTERN, 'u');
 const LIST_START = Buffer.from('{"items":[');
