@@ -14,18 +14,27 @@ migration=9001_e2e_migration_probe
 
 applied_at() { psql_q "select extract(epoch from applied_at)::bigint from schema_migrations where name = '$migration'"; }
 # The old backend pods' /readyz, every second for 90 s, until each begins draining (as the kubelet probes it).
-draining() { [[ -n $(kc get pod "$1" -o jsonpath='{.metadata.deletionTimestamp}' 2>/dev/null) ]]; }
+# Being deleted, or gone already (the error of a get names it NotFound): either way, no longer asked.
+draining() { [[ -n $(kc get pod "$1" -o jsonpath='{.metadata.deletionTimestamp}' 2>&1) ]]; }
+readyz() { curl -s -o /dev/null -w '%{http_code}' --max-time "$2" "$1"; }
 poll_old_pods() {
-  local ip p port answer end=$(($(now) + 90))
+  local ip p port url code at end=$(($(now) + 90))
   port=$(pod_port "$1" http)
   while (($(now) < end)); do
     for p in "$@"; do
       ip=$(kc get pod "$p" -o jsonpath='{.status.podIP}' 2>/dev/null) || continue
       [[ -n $ip ]] || continue
       draining "$p" && continue
-      answer="$(now) $p $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$ip:$port/readyz")"
+      url="http://$ip:$port/readyz" at=$(now)
+      code=$(readyz "$url" 2)
+      # No answer within 2 s (a node busy starting the new pods) is what the kubelet's probe retries
+      # too: asked once more, with more time. Any answer that is not 200 counts at once.
+      if [[ $code == 000 ]]; then
+        code=$(readyz "$url" 5)
+        echo "$at $p $code" >>"$DRILL_TMP/old-ready-slow.log"
+      fi
       # A pod told to stop while the answer was on its way may have answered as a draining pod.
-      draining "$p" || echo "$answer"
+      draining "$p" || echo "$at $p $code"
     done
     sleep 1
   done
@@ -47,6 +56,7 @@ old_kept_serving() {
   n=$(wc -l <"$log"); bad=$(grep -vc ' 200$' "$log")
   after=$(awk -v at="$at" '$1 > at && $3 == 200' "$log" | wc -l)
   echo "    old pods' /readyz polled $n times until they began draining: $bad not 200, $after answers 200 after the migration"
+  [[ -s $DRILL_TMP/old-ready-slow.log ]] && sed 's/^/    no answer within 2 s, asked again: /' "$DRILL_TMP/old-ready-slow.log"
   grep -v ' 200$' "$log" | sed 's/^/    not 200: /'
   ((n > 0 && bad == 0 && after > 0))
 }
