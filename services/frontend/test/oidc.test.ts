@@ -37,7 +37,12 @@ async function startOidcStack(env: Record<string, string> = {}): Promise<OidcSta
     OIDC_ROLE_MAPPING: ROLE_MAPPING,
     ...env,
   });
-  const frontend = await startFrontend(backend.url, { port });
+  // The backend discovers the provider at its first sign-in: done here, before any browser waits on it.
+  const begun = await fetch(`${backend.url}/api/sessions/oidc/start`, { method: 'POST' });
+  if (begun.status !== 200) throw new Error(`the backend cannot begin a sign-in at the provider: ${begun.status} ${await begun.text()}`);
+  // A sign-in's backend calls each wait on the provider too (its token endpoint, its keys), with
+  // three servers and a browser on two shared cores: BACKEND_TIMEOUT_MS's default, not the tests' 2 s.
+  const frontend = await startFrontend(backend.url, { port, timeoutMs: 5000 });
   const stack = {
     url,
     async close() {
