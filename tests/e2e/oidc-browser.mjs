@@ -25,9 +25,24 @@ function expect(what, ok) {
   console.log(`ok   ${what}`);
 }
 
+/**
+ * The sign-in page, once it offers the provider. Just after the upgrade that turned OIDC on, the
+ * frontend may not reach a new backend pod yet, and a sign-in page that cannot ask which methods
+ * there are shows the password form alone (as it should): loaded again, at most ten times.
+ */
+async function openSignIn(page) {
+  for (let load = 1; ; load++) {
+    await page.goto(`${APP}/login`);
+    if (await page.locator('#sign-in-oidc').count()) return;
+    if (load === 10) throw new Error('the sign-in page never offered the provider: 10 loads, 2 s apart');
+    console.log(`    the sign-in page does not offer the provider yet (load ${load}); again in 2 s`);
+    await page.waitForTimeout(2000);
+  }
+}
+
 async function signIn(page, username) {
   const person = USERS.find((user) => user.username === username);
-  await page.goto(`${APP}/login`);
+  await openSignIn(page);
   await Promise.all([page.waitForURL((url) => url.href.startsWith(PROVIDER)), page.click('#sign-in-oidc')]);
   await page.fill('#idp-username', person.username);
   await page.fill('#idp-password', person.password);
