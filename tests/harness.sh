@@ -14,6 +14,8 @@
 #   check_quiet NAME CMD...     the same, with CMD's output shown only when it fails (its last 60 lines)
 #   pass NAME / fail NAME       count an outcome the script decided itself
 #   add_counts P F [NAME]       add tests counted by another runner (vitest); NAME listed when F > 0
+#   name_failure NAME           list NAME among the failures at the end, counting nothing (a test
+#                               that another runner counted and failed)
 #   tally NAME CMD...           run another script that ends with a `WORD: N passed, M failed` line:
 #                               its output shown, its counts added to ours, its timings and figures
 #                               too (named `NAME: ...`)
@@ -164,6 +166,10 @@ add_counts() {
   _H_PASSED=$((_H_PASSED + $1))
   _H_FAILED=$((_H_FAILED + $2))
   (($2 == 0)) || [[ -z ${3:-} ]] || _H_FAILURES+=("$3")
+}
+
+name_failure() {
+  _H_FAILURES+=("$1")
 }
 
 tally() {
