@@ -9,13 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../chromium.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const URL = (process.argv[2] || process.env.BASE_URL || 'http://10.213.0.1:30080').replace(/\/+$/, '');
 const SHOTS = path.join(ROOT, 'test-results');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic'];
 const RUN = Date.now();
 const TITLE = `Browser e2e ${RUN}`;
 const EDITED = `${TITLE} (edited)`;
@@ -49,7 +47,7 @@ async function until(what, fn) {
 const profile = await mkdtemp(path.join(os.tmpdir(), 'tm-e2e-chromium-'));
 await mkdir(SHOTS, { recursive: true });
 const context = await chromium.launchPersistentContext(profile, {
-  executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1280, height: 900 },
+  executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1280, height: 900 },
 });
 context.setDefaultTimeout(15_000);
 const page = context.pages()[0] ?? (await context.newPage());

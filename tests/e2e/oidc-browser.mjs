@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../chromium.mjs';
 import { USERS } from '../oidc-provider/login-app.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -17,8 +18,6 @@ if (!APP || !PROVIDER) {
   process.exit(2);
 }
 const SHOTS = path.join(ROOT, 'test-results');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic'];
 
 function expect(what, ok) {
   if (!ok) throw new Error(`expected ${what}`);
@@ -54,7 +53,7 @@ const profiles = [];
 async function browser() {
   const profile = await mkdtemp(path.join(os.tmpdir(), 'tm-e2e-oidc-'));
   profiles.push(profile);
-  const context = await chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ARGS, headless: true });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   context.setDefaultTimeout(30_000);
   return context.pages()[0] ?? (await context.newPage());
 }

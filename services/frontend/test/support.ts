@@ -10,11 +10,11 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp } from '../src/app.js';
 import { BackendClient } from '../src/backend/index.js';
 
+export { CHROMIUM, CHROMIUM_ARGS } from '../../../tests/chromium.mjs';
+
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BACKEND_MAIN = path.join(repo, 'services/backend-api/dist/main.js');
 export const FRONTEND_MAIN = path.join(repo, 'services/frontend/dist/main.js');
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 export const SCREENSHOTS = path.join(repo, 'test-results');
 export const SESSION_SECRET = 'test-session-secret-that-is-long-enough-0123456789';
 
