@@ -1,5 +1,6 @@
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { freePort } from '@task-manager/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USERS, signInAtProvider, startProvider, type Provider, type ProviderUser } from '../../../tests/oidc-provider/start.mjs';
 import { loadConfig } from '../src/config.js';
@@ -120,6 +121,16 @@ async function expectRefused(body: object, status: number, reason: string, detai
   expect(await digest(target.db)).toBe(before);
 }
 
+/** The provider's answers pass the front with FAULT until the refusal is checked. */
+async function withFault(fault: Fault, check: () => Promise<void>): Promise<void> {
+  front.fault = fault;
+  try {
+    await check();
+  } finally {
+    front.fault = 'none';
+  }
+}
+
 beforeAll(async () => {
   for (const person of USERS) suiteLogs.remember('password at the provider', person.password);
   front = new FaultyFront();
@@ -230,12 +241,7 @@ describe('sign-in through the identity provider', () => {
   });
 
   it('refuses an ID token whose claims were altered after signing', async () => {
-    front.fault = 'tamper-id-token';
-    try {
-      await expectRefused(await answerFor(user('bob')), 401, 'token_invalid', /failed verification/);
-    } finally {
-      front.fault = 'none';
-    }
+    await withFault('tamper-id-token', async () => expectRefused(await answerFor(user('bob')), 401, 'token_invalid', /failed verification/));
   });
 
   it('refuses a genuine ID token meant for another client (wrong audience)', async () => {
@@ -245,7 +251,6 @@ describe('sign-in through the identity provider', () => {
       const signedIn = await finish(await answerFor(user('bob'), otherBackend.baseUrl), otherBackend.baseUrl);
       expect(signedIn.status).toBe(201);
       // Its ID token is captured from a second exchange, then handed to this backend in place of its own.
-      front.fault = 'none';
       const theirs = await answerFor(user('bob'), otherBackend.baseUrl);
       const exchanged = await fetch(`${provider.publicUrl}/oauth2/token`, {
         method: 'POST',
@@ -253,10 +258,8 @@ describe('sign-in through the identity provider', () => {
         body: new URLSearchParams({ grant_type: 'authorization_code', code: new URLSearchParams(theirs.callbackQuery).get('code')!, redirect_uri: REDIRECT, code_verifier: theirs.codeVerifier }),
       });
       front.swapIn = ((await exchanged.json()) as { id_token: string }).id_token;
-      front.fault = 'swap-id-token';
-      await expectRefused(await answerFor(user('bob')), 401, 'token_invalid', /failed verification \(.*aud/);
+      await withFault('swap-id-token', async () => expectRefused(await answerFor(user('bob')), 401, 'token_invalid', /failed verification \(.*aud/));
     } finally {
-      front.fault = 'none';
       await otherBackend.close();
     }
   });
@@ -266,10 +269,8 @@ describe('sign-in through the identity provider', () => {
     const strict = await startBackend({ env: oidcEnv({ OIDC_CLIENT_ID: short.clientId, OIDC_CLIENT_SECRET: short.clientSecret, OIDC_CLOCK_TOLERANCE_SECONDS: '0', OIDC_TIMEOUT_SECONDS: '10' }) });
     try {
       const answer = await answerFor(user('bob'), strict.baseUrl);
-      front.fault = 'delay-token';
-      await expectRefused(answer, 401, 'token_invalid', /failed verification \(.*exp/, strict);
+      await withFault('delay-token', () => expectRefused(answer, 401, 'token_invalid', /failed verification \(.*exp/, strict));
     } finally {
-      front.fault = 'none';
       await strict.close();
     }
   });
@@ -279,18 +280,16 @@ describe('sign-in through the identity provider', () => {
     try {
       // Discovery and the browser's part answer in time; then the token endpoint goes silent.
       const answer = await answerFor(user('bob'), impatient.baseUrl);
-      front.fault = 'hang-token';
       const started = Date.now();
-      await expectRefused(answer, 503, 'provider_unavailable', /Test IdP did not answer within 3 seconds/, impatient);
+      await withFault('hang-token', () => expectRefused(answer, 503, 'provider_unavailable', /Test IdP did not answer within 3 seconds/, impatient));
       expect(Date.now() - started).toBeLessThan(8000);
     } finally {
-      front.fault = 'none';
       await impatient.close();
     }
   });
 
   it('answers 503 when the provider cannot be reached at all', async () => {
-    const down = await startBackend({ env: oidcEnv({ OIDC_ISSUER_URL: 'http://127.0.0.1:9' }) });
+    const down = await startBackend({ env: oidcEnv({ OIDC_ISSUER_URL: `http://127.0.0.1:${await freePort()}` }) });
     try {
       const reply = await call(down.baseUrl, 'POST', '/api/sessions/oidc/start', { as: 'nobody' });
       expect(reply.status).toBe(503);
