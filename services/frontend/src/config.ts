@@ -21,6 +21,9 @@ export interface Config {
 /** Proxies on the pod's own and the cluster's networks: the ingress or a port-forward. */
 export const DEFAULT_TRUST_PROXY = 'loopback, linklocal, uniquelocal';
 
+/** How long a page waits on the backend: a deployed frontend's, and the browser tests' that wait on a provider too. */
+export const DEFAULT_BACKEND_TIMEOUT_MS = 5000;
+
 /** The environment, read and checked once; see docs/contracts.md for the meaning of each variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const read = new EnvReader(env);
@@ -29,7 +32,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsPort: read.port('METRICS_PORT', 9464),
     backendUrl: read.url('BACKEND_API_URL', ['http', 'https']),
     sessionSecret: read.secret('SESSION_SECRET', 32),
-    backendTimeoutMs: read.integer('BACKEND_TIMEOUT_MS', 5000, { min: 100, max: 60_000 }),
+    backendTimeoutMs: read.integer('BACKEND_TIMEOUT_MS', DEFAULT_BACKEND_TIMEOUT_MS, { min: 100, max: 60_000 }),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownDelayMs: read.integer('SHUTDOWN_DELAY_SECONDS', 0, { min: 0, max: 300 }) * 1000,
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_SECONDS', 10, { min: 1, max: 300 }) * 1000,

@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, freePort } from '@task-manager/kit/testing';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { USERS, startProvider, type Provider } from '../../../tests/oidc-provider/start.mjs';
+import { DEFAULT_BACKEND_TIMEOUT_MS } from '../src/config.js';
 import { BackendProcess, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, startFrontend, suiteLogs } from './support.js';
 
 const ROLE_MAPPING = JSON.stringify({ 'tm-admins': 'admin', 'tm-members': 'member', staff: 'viewer' });
@@ -42,7 +42,7 @@ async function startOidcStack(env: Record<string, string> = {}): Promise<OidcSta
   if (begun.status !== 200) throw new Error(`the backend cannot begin a sign-in at the provider: ${begun.status} ${await begun.text()}`);
   // A sign-in's backend calls each wait on the provider too (its token endpoint, its keys), with
   // three servers and a browser on two shared cores: BACKEND_TIMEOUT_MS's default, not the tests' 2 s.
-  const frontend = await startFrontend(backend.url, { port, timeoutMs: 5000 });
+  const frontend = await startFrontend(backend.url, { port, timeoutMs: DEFAULT_BACKEND_TIMEOUT_MS });
   const stack = {
     url,
     async close() {
