@@ -9,6 +9,8 @@ export const repoRoot = join(import.meta.dirname, "../..");
 export const chartDir = join(repoRoot, "charts/task-manager");
 const bin = join(process.env.TASK_MANAGER_CACHE ?? "/var/cache/task-manager", "bin");
 const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+/** The helm under test: Helm 4 (`helm`), or `HELM=helm3` for the chart checks' Helm 3 leg. */
+const HELM = process.env.HELM ?? "helm";
 export const KUBE_VERSION = "1.35.0";
 
 export interface K8sObject {
@@ -28,7 +30,7 @@ export interface HelmResult {
 /** `helm template task-manager charts/task-manager -n task-manager ...args`, not throwing. */
 export function helmTemplateRaw(args: string[] = []): HelmResult {
   const r = spawnSync(
-    "helm",
+    HELM,
     ["template", "task-manager", chartDir, "-n", "task-manager", "--kube-version", KUBE_VERSION, ...args],
     { env, encoding: "utf8" },
   );
@@ -49,8 +51,8 @@ export function renderSubchart(name: string, args: string[] = []): K8sObject[] {
   try {
     cpSync(join(chartDir, "charts"), scratch, { recursive: true });
     const dir = join(scratch, name);
-    execFileSync("helm", ["dependency", "build", dir], { env, stdio: "ignore" });
-    const r = spawnSync("helm", ["template", "task-manager", dir, "-n", "task-manager", "--kube-version", KUBE_VERSION, ...args], { env, encoding: "utf8" });
+    execFileSync(HELM, ["dependency", "build", dir], { env, stdio: "ignore" });
+    const r = spawnSync(HELM, ["template", "task-manager", dir, "-n", "task-manager", "--kube-version", KUBE_VERSION, ...args], { env, encoding: "utf8" });
     return parse({ status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -65,7 +67,7 @@ function parse(r: HelmResult): K8sObject[] {
 }
 
 export function helm(args: string[]): string {
-  return execFileSync("helm", args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return execFileSync(HELM, args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
 export function find(objects: K8sObject[], kind: string, name: string): K8sObject {
@@ -127,7 +129,7 @@ export function renderNotes(args: string[] = []): string {
     const notes = readFileSync(join(dir, "templates/NOTES.txt"), "utf8");
     writeFileSync(join(dir, "templates/_notes.tpl"), `{{- define "test.notes" -}}\n${notes}\n{{- end -}}\n`);
     writeFileSync(join(dir, "templates/notes.yaml"), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ include "test.notes" . | quote }}\n');
-    const r = spawnSync("helm", ["template", "task-manager", dir, "-n", "task-manager", "--kube-version", KUBE_VERSION, "-s", "templates/notes.yaml", ...args], { env, encoding: "utf8" });
+    const r = spawnSync(HELM, ["template", "task-manager", dir, "-n", "task-manager", "--kube-version", KUBE_VERSION, "-s", "templates/notes.yaml", ...args], { env, encoding: "utf8" });
     return parse({ status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr })[0].data.notes;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
