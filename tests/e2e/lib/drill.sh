@@ -13,14 +13,15 @@
 #   drill_end            the closing line `NAME: N passed, M failed`; exits with its status
 #   drill_abort MESSAGE  a failed check MESSAGE, then drill_end
 #
-# Release fixtures: release_absent, install_restricted [HELM ARGS], helmfile_sync [HELM ARGS],
+# Release fixtures: release_absent, install_restricted [HELM ARGS] (HELM=helm3 for Helm 3), helmfile_sync [HELM ARGS],
 # release_ready [--set K=V...] (deployed, with those values). Assertions (return 0/1, for `check`):
 # all_pods_ready, pvc_bound, serves_task_list, api_create TITLE, api_lists TITLE, page_lists TITLE,
 # wait_ready_all [SECONDS], refuses_anonymous. Signing in (as the release's first admin): api_token,
 # ui_session, ui_cookie. Load (tests/load/vegeta.mjs, with that token and session):
 # load_start NAME PROFILE DURATION, load_wait NAME, under_load NAME DURATION WHAT CMD... . Reading
 # the release: kc, psql_q, pods_of, ready_pods_of, app_pods, none_left, secret_password,
-# admin_email, admin_password, tasks_digest, helm_rev, pod_port, service_port, tcp_from, show_state.
+# admin_email, admin_password, tasks_digest, helm_rev, pod_port, service_port, tcp_from, show_state;
+# remember_kept, then check_kept WHAT (data and passwords unchanged by WHAT).
 # shellcheck disable=SC2034  # NS, RELEASE, ... are read by the drills that source this file
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -278,12 +279,12 @@ release_absent() {
 release_deployed() { [[ $(helm status "$RELEASE" -n "$NS" -o json 2>/dev/null | jq -r '.info.status') == deployed ]]; }
 
 # install_restricted [HELM ARGS...]: a fresh namespace that enforces Pod Security "restricted",
-# and the chart installed into it with the local images.
+# and the chart installed into it with the local images (by $HELM: helm, or helm3).
 install_restricted() {
   kubectl create namespace "$NS" >/dev/null &&
     kubectl label namespace "$NS" pod-security.kubernetes.io/enforce=restricted \
       pod-security.kubernetes.io/enforce-version=latest >/dev/null &&
-    helm install "$RELEASE" "$CHART" -n "$NS" --wait --timeout 5m "${HELM_SET[@]}" "$@"
+    "${HELM:-helm}" install "$RELEASE" "$CHART" -n "$NS" --wait --timeout 5m "${HELM_SET[@]}" "$@"
 }
 
 # helmfile_sync [HELM ARGS...]: `helmfile -e dev sync --wait` with the local images, log in DRILL_TMP/helmfile.log.
@@ -383,14 +384,27 @@ import_second_tag() {
     $DOCKER tag "task-manager/frontend:$APP_TAG" "task-manager/frontend:$tag" &&
     bash "$E2E_DIR/lib/import-images.sh" "task-manager/backend-api:$tag" "task-manager/frontend:$tag" >/dev/null
 }
-# upgrade_to_second_tag: helm upgrade to the second tag with BACKEND_TIMEOUT_MS one second longer
-# (a config value and an image change in one upgrade).
+# upgrade_to_second_tag [HELM ARGS...]: helm upgrade to the second tag with BACKEND_TIMEOUT_MS one
+# second longer (a config value and an image change in one upgrade).
 upgrade_to_second_tag() {
   local timeout0 tag
   tag=$(second_tag)
   timeout0=$(kc get configmap "$RELEASE-config" -o jsonpath='{.data.BACKEND_TIMEOUT_MS}')
   helm upgrade "$RELEASE" "$CHART" -n "$NS" --reuse-values --wait --timeout 5m \
-    --set global.config.backendTimeoutMs=$((timeout0 + 1000)) --set backend-api.image.tag="$tag" --set frontend.image.tag="$tag"
+    --set global.config.backendTimeoutMs=$((timeout0 + 1000)) --set backend-api.image.tag="$tag" --set frontend.image.tag="$tag" "$@"
+}
+# remember_kept: the tasks digest, the database password and the first admin's password, as they
+# are now; check_kept WHAT: three checks that WHAT (an upgrade, a rollback) changed none of them.
+remember_kept() {
+  _KEPT_DIGEST=$(tasks_digest) _KEPT_DB_PASSWORD=$(secret_password) _KEPT_ADMIN_PASSWORD=$(admin_password)
+  echo "    before: $_KEPT_DIGEST"
+}
+check_kept() {
+  local digest
+  digest=$(tasks_digest)
+  check "data unchanged by $1 ($digest)" test "$_KEPT_DIGEST" == "$digest"
+  check "database password unchanged by $1" test -n "$_KEPT_DB_PASSWORD" -a "$_KEPT_DB_PASSWORD" == "$(secret_password)"
+  check "the first admin's password (admin Secret) unchanged by $1" test -n "$_KEPT_ADMIN_PASSWORD" -a "$_KEPT_ADMIN_PASSWORD" == "$(admin_password)"
 }
 backend_timeout_ms() { kc get configmap "$RELEASE-config" -o jsonpath='{.data.BACKEND_TIMEOUT_MS}'; }
 # every_app_pod_on TAG: the 4 frontend and backend pods all run TAG.
