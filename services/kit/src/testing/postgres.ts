@@ -78,25 +78,33 @@ export async function startTestPostgres(): Promise<PostgresServer> {
 }
 
 /**
- * A fresh, empty database on the test server, so test files never see each other's rows.
- * `drop` removes it again (forcing out connections a failed test left open).
+ * A fresh, empty database on the test server, so test files never see each other's rows, owned
+ * by a role of its own with a random password: the services under test connect as that role, as
+ * they would with the chart's credentials, and the only database password their logs could leak
+ * is one the tests made (DATABASE_URL's may be a word like "postgres", found in any stack trace).
+ * `drop` removes both again (forcing out connections a failed test left open).
  */
 export async function createTestDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `test_${randomBytes(6).toString('hex')}`;
+  const password = randomBytes(16).toString('hex');
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
-    await admin.unsafe(`create database ${name}`);
+    await admin.unsafe(`create role ${name} login password '${password}'`);
+    await admin.unsafe(`create database ${name} owner ${name}`);
   } finally {
     await admin.end();
   }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
+  url.username = name;
+  url.password = password;
   return {
     url: url.toString(),
     async drop() {
       const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
       try {
         await sql.unsafe(`drop database if exists ${name} with (force)`);
+        await sql.unsafe(`drop role if exists ${name}`);
       } finally {
         await sql.end();
       }
