@@ -281,29 +281,34 @@ describe('tokens', () => {
 
 describe('signing in', () => {
   it('answers an unknown email and a wrong password alike, in about the same time', async () => {
+    const details = new Set<unknown>();
     const timed = async (email: string) => {
       const started = process.hrtime.bigint();
       const reply = await api('POST', '/api/login', { as: 'nobody', body: { email, password: 'not the password at all' } });
-      return { ms: Number(process.hrtime.bigint() - started) / 1e6, reply };
+      expect(reply.status).toBe(401);
+      details.add(reply.body.detail);
+      return Number(process.hrtime.bigint() - started) / 1e6;
     };
     const unknown: number[] = [];
     const wrong: number[] = [];
-    let first: [unknown, unknown] | undefined;
-    // Alternating, so that a slower moment of the machine weighs on both sides of a pair.
+    // Other test files load the same two cores: a moment of theirs only ever adds time, so each
+    // side of a pair is its fastest of three tries, and the order alternates, so that neither
+    // side always runs right after the other.
     for (let i = 0; i < 16; i++) {
-      const a = await timed(`nobody-${i}@example.test`);
-      const b = await timed(backend.accounts.viewer.email);
-      for (const { reply } of [a, b]) expect(reply.status).toBe(401);
-      first ??= [a.reply.body.detail, b.reply.body.detail];
-      unknown.push(a.ms);
-      wrong.push(b.ms);
+      const tries = { unknown: [] as number[], wrong: [] as number[] };
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const order = (i + attempt) % 2 ? (['wrong', 'unknown'] as const) : (['unknown', 'wrong'] as const);
+        for (const side of order) tries[side].push(await timed(side === 'unknown' ? `nobody-${i}-${attempt}@example.test` : backend.accounts.viewer.email));
+      }
+      unknown.push(Math.min(...tries.unknown));
+      wrong.push(Math.min(...tries.wrong));
     }
-    expect(first![0]).toBe(first![1]);
+    expect([...details]).toHaveLength(1);
     const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
-    // Each pair ran back to back: the median of their ratios is what a burst of load elsewhere moves least.
     const ratio = median(unknown.map((ms, i) => ms / wrong[i]!));
-    expect(ratio, `unknown ${median(unknown)} ms, wrong ${median(wrong)} ms`).toBeGreaterThan(0.7);
-    expect(ratio).toBeLessThan(1.4);
+    const measured = `unknown ${median(unknown).toFixed(1)} ms, wrong ${median(wrong).toFixed(1)} ms, median ratio ${ratio.toFixed(2)}`;
+    expect(ratio, measured).toBeGreaterThan(0.7);
+    expect(ratio, measured).toBeLessThan(1.4);
   });
 
   it('records successes and failures in the sign-in counter', async () => {
