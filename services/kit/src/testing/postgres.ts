@@ -18,6 +18,8 @@ export interface EmbeddedPostgresOptions {
   port?: number;
   /** Trade durability for speed: right for tests, wrong for the local stack and benchmarks. */
   fast?: boolean;
+  /** Another PostgreSQL's initdb and postgres (an older major, as an external database may run); reachable by the postgres user. */
+  binDir?: string;
 }
 
 /** Asks the kernel for a port that is free now, so we never collide with a PostgreSQL already on 5432. */
@@ -46,6 +48,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     password: persistent ? 'task-manager-local' : randomBytes(12).toString('hex'),
     persistent,
     fast: options.fast ?? false,
+    binDir: options.binDir,
   };
   const child = spawn(process.execPath, [fileURLToPath(new URL('./postgres-process.js', import.meta.url)), JSON.stringify(childOptions)], {
     stdio: ['pipe', 'pipe', 'inherit'],
