@@ -7,16 +7,18 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@task-manager/kit/testing';
+import { freePort, startEmbeddedPostgres, type PostgresServer } from '@task-manager/kit/testing';
 import { migrationFiles } from '../src/migrations/files.js';
 import { migrateUp } from '../src/migrations/migrator.js';
 import type { Sql } from '../src/db.js';
 import { runNode } from './processes.js';
-import { call, perTestResources, startBackend, testLogger, type RunningBackend } from './support.js';
+import { call, freshDatabase, perTestResources, startBackend, testLogger, type RunningBackend } from './support.js';
 
 const CACHE = process.env.TASK_MANAGER_CACHE ?? '/var/cache/task-manager';
 /** pg_dump/pg_restore of the server's major and the S3 server, as tests/tools/install puts them. */
 const PG_BIN_DIR = join(CACHE, 'postgresql-client-17/bin');
+/** A server older than that client, as an external database may run (tests/tools/install, Debian bookworm's). */
+const OLDER_SERVER_BIN_DIR = join(CACHE, 'postgresql-15/bin');
 const VERSITYGW = join(CACHE, 'bin/versitygw');
 const SHIPPED = migrationFiles().map((file) => file.name);
 
@@ -178,6 +180,47 @@ describe('backup and restore to a directory', () => {
     expect(failed.stderr.trim()).toBe('backup failed: database not reachable after 1s (last error: ECONNREFUSED)');
     expect(failed.stderr + failed.stdout).not.toContain('secret');
     expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('an external database older than the image\'s PostgreSQL client', () => {
+  let older: PostgresServer;
+  beforeAll(async () => {
+    if (!existsSync(join(OLDER_SERVER_BIN_DIR, 'postgres'))) throw new Error(`${OLDER_SERVER_BIN_DIR} is missing: run tests/tools/install`);
+    older = await startEmbeddedPostgres({ binDir: OLDER_SERVER_BIN_DIR, fast: true });
+  });
+  afterAll(() => older?.stop());
+
+  it('is backed up and restored by the newer pg_dump and pg_restore, every row as it was', async () => {
+    const backend = await startBackend({ adminUrl: older.adminUrl });
+    cleanups.push(() => backend.close());
+    expect((await backend.db.sql<[{ version: number }]>`select current_setting('server_version_num')::int as version`)[0].version).toBeLessThan(170_000);
+    await teamWork(backend);
+    const source = await everyRow(backend.db.sql);
+    const dir = await scratchDir();
+    const made = await run('backup', backend.databaseUrl, { BACKUP_DIR: dir });
+    expect(made.code, made.stderr).toBe(0);
+
+    const target = await freshDatabase({ migrate: false, adminUrl: older.adminUrl });
+    cleanups.push(() => target.drop());
+    const restored = await run('restore', target.url, { BACKUP_DIR: dir });
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(await everyRow(target.db.sql)).toEqual(source);
+  });
+
+  it('stops at the first statement that server refuses, naming it, with the public schema left empty for another try', async () => {
+    const source = await freshDatabase({ migrate: true, adminUrl: older.adminUrl });
+    cleanups.push(() => source.drop());
+    const dir = await scratchDir();
+    expect((await run('backup', source.url, { BACKUP_DIR: dir })).code).toBe(0);
+    // pg_trgm already there, in another schema: the dump's index asks for public.gin_trgm_ops.
+    const target = await freshDatabase({ migrate: false, adminUrl: older.adminUrl });
+    cleanups.push(() => target.drop());
+    await target.db.sql.unsafe('create schema elsewhere; create extension pg_trgm schema elsewhere');
+    const failed = await run('restore', target.url, { BACKUP_DIR: dir });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/^restore failed: psql exited with 3: .*ERROR: {2}operator class "public.gin_trgm_ops" does not exist.*\(the database's public schema is now empty: fix the cause and restore again\)\n$/s);
+    expect(await everyRow(target.db.sql)).toEqual({});
   });
 });
 

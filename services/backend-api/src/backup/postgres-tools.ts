@@ -2,7 +2,8 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import { Transform, type Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config.js';
 
 /** The newest PostgreSQL client Debian's packages put under /usr/lib/postgresql (their /usr/bin/pg_dump is a perl wrapper the image has no perl for). */
@@ -13,7 +14,7 @@ function defaultBinDir(): string | undefined {
   return major === undefined ? undefined : join(root, String(major), 'bin');
 }
 
-export function pgProgram(name: 'pg_dump' | 'pg_restore', binDir: string | undefined): string {
+export function pgProgram(name: 'pg_dump' | 'pg_restore' | 'psql', binDir: string | undefined): string {
   const dir = binDir ?? defaultBinDir();
   return dir ? join(dir, name) : name;
 }
@@ -55,4 +56,47 @@ export function runTool(program: string, args: string[], env: Record<string, str
     });
   });
   return { child, done };
+}
+
+/** What pg_restore of PostgreSQL 17 or later sets first, and a server before 17 refuses as an unknown parameter. */
+const NEWER_THAN_SERVER = /^SET transaction_timeout = 0;$/;
+
+/** Drops the lines of SQL text that match `line`, whole lines only, however the text is chunked. */
+function withoutLines(line: RegExp): Transform {
+  let rest = '';
+  const kept = (text: string) => text.split('\n').filter((l) => !line.test(l)).join('\n');
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const text = rest + chunk.toString('utf8');
+      const end = text.lastIndexOf('\n') + 1;
+      rest = text.slice(end);
+      done(null, end ? kept(text.slice(0, end - 1)) + '\n' : '');
+    },
+    flush(done) {
+      done(null, kept(rest));
+    },
+  });
+}
+
+/**
+ * Restores a custom-format archive (`input`) into the database in one transaction, stopping at
+ * the first error. The image's client is the bundled server's major; an external database may be
+ * older, and a newer pg_restore sets a parameter such a server does not know: against a server
+ * before 17 its SQL goes through psql without that line ("pg_dump's output is not guaranteed to
+ * load into an older server", and this one line is what stops it).
+ */
+export async function pgRestore(input: Readable, binDir: string | undefined, env: Record<string, string>, serverVersionNum: number): Promise<void> {
+  const flags = ['--no-owner', '--no-privileges'];
+  if (serverVersionNum >= 170_000) {
+    // --dbname: without it pg_restore writes SQL to stdout rather than restoring.
+    const run = runTool(pgProgram('pg_restore', binDir), [...flags, '--exit-on-error', '--single-transaction', `--dbname=${env.PGDATABASE}`], env);
+    await Promise.all([pipeline(input, run.child.stdin), run.done]);
+    return;
+  }
+  const script = runTool(pgProgram('pg_restore', binDir), [...flags, '--file=-'], env);
+  const psql = runTool(pgProgram('psql', binDir), ['--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1', '--single-transaction', `--dbname=${env.PGDATABASE}`], env);
+  const outcomes = await Promise.allSettled([psql.done, script.done, pipeline(input, script.child.stdin), pipeline(script.child.stdout, withoutLines(NEWER_THAN_SERVER), psql.child.stdin)]);
+  // psql's error first: when it stops, pg_restore only reports the pipe it can no longer write to.
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
 }

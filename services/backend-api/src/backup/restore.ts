@@ -17,7 +17,7 @@ import { migrationFiles } from '../migrations/files.js';
 import { migrateUp, withMigrationLock } from '../migrations/migrator.js';
 import { decrypting, keyId } from './encryption.js';
 import { listBackups, readManifest, type Manifest } from './manifest.js';
-import { libpqEnv, pgProgram, runTool } from './postgres-tools.js';
+import { libpqEnv, pgRestore } from './postgres-tools.js';
 import { loadBackupSettings, type BackupSettings } from './settings.js';
 import { NotFound, openStore, type Store } from './store.js';
 
@@ -105,10 +105,8 @@ async function restore(config: Config, settings: BackupSettings, logger: Logger,
       }
       if (filled.length) logger.warn({ tables: filled }, '--force: replacing a database that holds data');
       await db.sql.begin((tx) => tx.unsafe('drop schema if exists public cascade; create schema public'));
-      const env = libpqEnv(config);
-      // --dbname: without it pg_restore writes SQL to stdout rather than restoring.
-      const run = runTool(pgProgram('pg_restore', settings.pgBinDir), ['--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', `--dbname=${env.PGDATABASE}`], env);
-      await Promise.all([pipeline(await plaintext(local.path, manifest, settings.encryptionKey), run.child.stdin), run.done]).catch((error: unknown) => {
+      const [{ version }] = await db.sql<[{ version: number }]>`select current_setting('server_version_num')::int as version`;
+      await pgRestore(await plaintext(local.path, manifest, settings.encryptionKey), settings.pgBinDir, libpqEnv(config), version).catch((error: unknown) => {
         throw new Error(`${error instanceof Error ? error.message : String(error)} (the database's public schema is now empty: fix the cause and restore again)`);
       });
     });

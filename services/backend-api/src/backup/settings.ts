@@ -23,7 +23,7 @@ export interface BackupSettings {
   /** Retention: the newest `keepLast` backups are kept, and none older than `keepDays` (0: no age limit); the newest always stays. */
   keepLast: number;
   keepDays: number;
-  /** Where pg_dump and pg_restore are; empty means the newest /usr/lib/postgresql/<major>/bin, else PATH. */
+  /** Where pg_dump, pg_restore and psql are; empty means the newest /usr/lib/postgresql/<major>/bin, else PATH. */
   pgBinDir: string | undefined;
 }
 
