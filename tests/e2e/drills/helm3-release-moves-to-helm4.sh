@@ -14,7 +14,7 @@ drill_begin helm3-release-moves-to-helm4
 applied_server_side() {
   local bad=0 w ops
   for w in $(kc get deploy,statefulset -l "app.kubernetes.io/instance=$RELEASE" -o name); do
-    ops=$(kc get "$w" -o json | jq -r '[.metadata.managedFields[] | select(.manager == "helm") | .operation] | unique | join(",")')
+    ops=$(kc get "$w" -o json --show-managed-fields | jq -r '[.metadata.managedFields[]? | select(.manager == "helm") | .operation] | unique | join(",")')
     echo "    $w: helm's operations: ${ops:-none}"
     [[ ,$ops, == *,Apply,* ]] || bad=1
   done
@@ -23,11 +23,22 @@ applied_server_side() {
 
 echo "==> helm 3: install, then upgrade ($(helm3 version --short))"
 release_absent
-if HELM=helm3 install_restricted "${TWO_EACH[@]}"; then pass "helm 3: helm install --wait"; else fail "helm 3: helm install --wait"; show_state; drill_end; fi
+if HELM=helm3 install_restricted "${TWO_EACH[@]}" >"$DRILL_TMP/helm3-install.log" 2>&1; then
+  pass "helm 3: helm install --wait"
+else
+  tail -n 20 "$DRILL_TMP/helm3-install.log" | sed 's/^/    | /'
+  fail "helm 3: helm install --wait"
+  show_state
+  drill_end
+fi
 check "every pod ready" all_pods_ready
-timeout0=$(backend_timeout_ms)
-check "helm 3: helm upgrade --reuse-values --wait (a config value)" \
-  helm3 upgrade "$RELEASE" "$CHART" -n "$NS" --reuse-values --wait --timeout 5m --set global.config.backendTimeoutMs=$((timeout0 + 500))
+# helm3_upgrade: Helm 3's upgrade of one config value, its output (the NOTES) kept in a log unless it fails.
+helm3_upgrade() {
+  helm3 upgrade "$RELEASE" "$CHART" -n "$NS" --reuse-values --wait --timeout 5m \
+    --set global.config.backendTimeoutMs=$(($(backend_timeout_ms) + 500)) >"$DRILL_TMP/helm3-upgrade.log" 2>&1 ||
+    { tail -n 20 "$DRILL_TMP/helm3-upgrade.log" | sed 's/^/    | /'; return 1; }
+}
+check "helm 3: helm upgrade --reuse-values --wait (a config value)" helm3_upgrade
 marker="e2e helm 3 marker $(date +%s)"
 api_create "$marker" >/dev/null || drill_abort "create the marker task"
 remember_kept
