@@ -12,6 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { startEmbeddedPostgres } from '@task-manager/kit/testing';
+import { onProjectNode } from './node.mjs';
+
+await onProjectNode();
 
 const root = new URL('../', import.meta.url);
 const local = new URL('.local/', root);

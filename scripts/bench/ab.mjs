@@ -24,6 +24,9 @@ import { pathToFileURL } from 'node:url';
 import { createTestDatabase, startTestPostgres } from '@task-manager/kit/testing';
 import { seed } from './backend.mjs';
 import { BENCH_ADMIN_ENV, CONNECTIONS, apiAuth, load, pageAuth, postgresPids, startService, withCpuPerRequest } from './lib.mjs';
+import { onProjectNode } from '../node.mjs';
+
+await onProjectNode();
 
 const here = path.resolve(new URL('../..', import.meta.url).pathname);
 const [beforeDir, afterDir = here] = process.argv.slice(2).map((dir) => path.resolve(dir));

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
 import { createTestDatabase, startEmbeddedPostgres } from '@task-manager/kit/testing';
 import { BENCH_ADMIN_ENV, SERVICES, apiAuth, load, migrateUp, pageAuth, startService } from './lib.mjs';
+import { onProjectNode } from '../node.mjs';
 
 /** The words of titles and descriptions; none contains RARE or COMMON. */
 const VOCABULARY = [
@@ -222,4 +223,7 @@ async function main() {
   process.exitCode = missed.length ? 1 : 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await onProjectNode();
+  await main();
+}

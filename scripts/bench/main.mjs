@@ -7,6 +7,9 @@ import { performance } from 'node:perf_hooks';
 import { startEmbeddedPostgres } from '@task-manager/kit/testing';
 import { benchBackend, ensurePgbench } from './backend.mjs';
 import { benchPage } from './frontend.mjs';
+import { onProjectNode } from '../node.mjs';
+
+await onProjectNode();
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const started = performance.now();

@@ -60,6 +60,7 @@ describe('the dashboard and the alerts read only metrics the services export', (
   let stopFrontend: () => Promise<unknown>;
   const exported = new Set<string>();
   let backendScrape = '';
+  let frontendScrape = '';
 
   beforeAll(async () => {
     const database = await createTestDatabase(inject('pgAdminUrl'));
@@ -79,11 +80,10 @@ describe('the dashboard and the alerts read only metrics the services export', (
     // A little of what users do: a page, a task created through the frontend, the API directly, a miss.
     await createTasks({ url: frontend, fetch: withToken(await apiToken(backend.url)) }, [{ title: 'scraped' }]);
     for (const url of [`${frontend}/`, `${backend.url}/api/tasks`, `${backend.url}/no/such/path`]) expect((await fetch(url)).status).toBeLessThan(500);
-    for (const port of [backend.metricsPort, metricsPort]) {
-      const scrape = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      backendScrape ||= scrape;
-      for (const name of sampleNames(scrape)) exported.add(name);
-    }
+    const scrape = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    backendScrape = await scrape(backend.metricsPort);
+    frontendScrape = await scrape(metricsPort);
+    for (const scrape of [backendScrape, frontendScrape]) for (const name of sampleNames(scrape)) exported.add(name);
   });
 
   afterAll(async () => {
@@ -101,6 +101,11 @@ describe('the dashboard and the alerts read only metrics the services export', (
     expect(backendScrape).toMatch(/^db_up\{[^}]*\} 1$/m);
     expect(backendScrape).toMatch(/^db_migrations_pending\{[^}]*\} 0$/m);
     expect(backendScrape).toMatch(/^readiness_ready\{[^}]*\} 1$/m);
+  });
+
+  it('both services, started as the tests start them, run on the Node.js of .node-version, which the images ship', () => {
+    const version = readFileSync(path.join(repo, '.node-version'), 'utf8').trim();
+    for (const scrape of [backendScrape, frontendScrape]) expect(scrape).toMatch(new RegExp(`^nodejs_version_info\\{[^}]*version="v${version.replaceAll('.', '\\.')}"`, 'm'));
   });
 
   it('every metric of every dashboard panel is in a scrape of the running services', () => {

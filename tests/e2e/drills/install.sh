@@ -4,7 +4,8 @@
 # every pod ready, the PostgreSQL volume bound, every pod admitted by "restricted", helm test, and
 # through NodePort 30080: without credentials the API answers 401 and the page sends the visitor to
 # /login; signed in as the first admin (its Secret), the page serves the task list, POST /api/tasks
-# with a personal access token creates a task, the page lists it.
+# with a personal access token creates a task, the page lists it. And both services' pods run the
+# project's Node.js (.node-version).
 set -uo pipefail
 . "$(dirname "$0")/../lib/drill.sh"
 drill_begin install
@@ -40,6 +41,19 @@ fi
 check "every pod ready" all_pods_ready
 check "PostgreSQL volume bound" pvc_bound
 check "Pod Security restricted admits every pod" pss_admits_all
+# Each service's container runs the node of its image (services/start execs it): the one version.
+runs_project_node() {
+  local want bad=0 svc pod have
+  want="v$(tr -d '[:space:]' <"$REPO_ROOT/.node-version")"
+  for svc in backend-api frontend; do
+    pod=$(pods_of "$svc" | head -1)
+    have=$(kc exec "$pod" -c "$svc" -- node --version)
+    echo "    $pod: node $have (want $want)"
+    [[ $have == "$want" ]] || bad=1
+  done
+  return $bad
+}
+check "the backend and frontend pods run the Node.js of .node-version" runs_project_node
 echo "==> helm test"
 if helm test "$RELEASE" -n "$NS" --timeout 3m --logs; then pass "helm test"; else fail "helm test"; show_state; fi
 
