@@ -6,10 +6,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startEmbeddedPostgres, type PostgresServer } from '@task-manager/kit/testing';
 import { migrationFiles } from '../src/migrations/files.js';
 import { migrateUp } from '../src/migrations/migrator.js';
+import { withoutLine } from '../src/backup/postgres-tools.js';
 import type { Sql } from '../src/db.js';
 import { runNode } from './processes.js';
 import { call, freshDatabase, perTestResources, startBackend, testLogger, type RunningBackend } from './support.js';
@@ -221,6 +224,21 @@ describe('an external database older than the image\'s PostgreSQL client', () =>
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/^restore failed: psql exited with 3: .*ERROR: {2}operator class "public.gin_trgm_ops" does not exist.*\(the database's public schema is now empty: fix the cause and restore again\)\n$/s);
     expect(await everyRow(target.db.sql)).toEqual({});
+  });
+});
+
+describe('the statement an older server refuses', () => {
+  it('is dropped whole wherever the chunks split the text, and every other byte passes, characters split between chunks too', async () => {
+    const text = 'SET statement_timeout = 0;\nSET transaction_timeout = 0;\nCOPY public.tasks (title) FROM stdin;\nünïcödé — "quoted"\n\\.\n-- SET transaction_timeout = 0; in a comment stays\nthe last line, with no newline';
+    const expected = text.replace('SET transaction_timeout = 0;\n', '');
+    const bytes = Buffer.from(text);
+    for (let size = 1; size <= 7; size++) {
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+      const out: Buffer[] = [];
+      await pipeline(Readable.from(chunks), withoutLine('SET transaction_timeout = 0;'), new Writable({ write: (chunk: Buffer, _e, done) => (out.push(chunk), done()) }));
+      expect(Buffer.concat(out).toString('utf8'), `chunks of ${size} bytes`).toBe(expected);
+    }
   });
 });
 

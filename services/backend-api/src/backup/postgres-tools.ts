@@ -59,21 +59,33 @@ export function runTool(program: string, args: string[], env: Record<string, str
 }
 
 /** What pg_restore of PostgreSQL 17 or later sets first, and a server before 17 refuses as an unknown parameter. */
-const NEWER_THAN_SERVER = /^SET transaction_timeout = 0;$/;
+const NEWER_THAN_SERVER = 'SET transaction_timeout = 0;';
 
-/** Drops the lines of SQL text that match `line`, whole lines only, however the text is chunked. */
-function withoutLines(line: RegExp): Transform {
-  let rest = '';
-  const kept = (text: string) => text.split('\n').filter((l) => !line.test(l)).join('\n');
+/**
+ * Drops the lines that are exactly `line`, however the text is chunked. It works on bytes, not
+ * strings: a newline byte never occurs inside a multi-byte UTF-8 character, and so a character
+ * split between two chunks reaches the output whole.
+ */
+export function withoutLine(line: string): Transform {
+  const dropped = Buffer.from(line);
+  let rest = Buffer.alloc(0);
+  const kept = (lines: Buffer) => {
+    const parts: Buffer[] = [];
+    let start = 0;
+    for (let end = lines.indexOf(0x0a); end !== -1; start = end + 1, end = lines.indexOf(0x0a, start)) {
+      if (!lines.subarray(start, end).equals(dropped)) parts.push(lines.subarray(start, end + 1));
+    }
+    return Buffer.concat(parts);
+  };
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      const text = rest + chunk.toString('utf8');
-      const end = text.lastIndexOf('\n') + 1;
-      rest = text.slice(end);
-      done(null, end ? kept(text.slice(0, end - 1)) + '\n' : '');
+      const text = rest.length ? Buffer.concat([rest, chunk]) : chunk;
+      const end = text.lastIndexOf(0x0a) + 1;
+      rest = Buffer.from(text.subarray(end));
+      done(null, kept(text.subarray(0, end)));
     },
     flush(done) {
-      done(null, kept(rest));
+      done(null, rest.equals(dropped) ? Buffer.alloc(0) : rest);
     },
   });
 }
@@ -95,7 +107,7 @@ export async function pgRestore(input: Readable, binDir: string | undefined, env
   }
   const script = runTool(pgProgram('pg_restore', binDir), [...flags, '--file=-'], env);
   const psql = runTool(pgProgram('psql', binDir), ['--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1', '--single-transaction', `--dbname=${env.PGDATABASE}`], env);
-  const outcomes = await Promise.allSettled([psql.done, script.done, pipeline(input, script.child.stdin), pipeline(script.child.stdout, withoutLines(NEWER_THAN_SERVER), psql.child.stdin)]);
+  const outcomes = await Promise.allSettled([psql.done, script.done, pipeline(input, script.child.stdin), pipeline(script.child.stdout, withoutLine(NEWER_THAN_SERVER), psql.child.stdin)]);
   // psql's error first: when it stops, pg_restore only reports the pipe it can no longer write to.
   const failed = outcomes.find((outcome) => outcome.status === 'rejected');
   if (failed) throw failed.reason;
