@@ -80,9 +80,9 @@ describe('the dashboard and the alerts read only metrics the services export', (
     // A little of what users do: a page, a task created through the frontend, the API directly, a miss.
     await createTasks({ url: frontend, fetch: withToken(await apiToken(backend.url)) }, [{ title: 'scraped' }]);
     for (const url of [`${frontend}/`, `${backend.url}/api/tasks`, `${backend.url}/no/such/path`]) expect((await fetch(url)).status).toBeLessThan(500);
-    const scrape = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    backendScrape = await scrape(backend.metricsPort);
-    frontendScrape = await scrape(metricsPort);
+    const scrapeOf = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    backendScrape = await scrapeOf(backend.metricsPort);
+    frontendScrape = await scrapeOf(metricsPort);
     for (const scrape of [backendScrape, frontendScrape]) for (const name of sampleNames(scrape)) exported.add(name);
   });
 
