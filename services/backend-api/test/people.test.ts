@@ -24,6 +24,18 @@ describe('people on tasks', () => {
     expect(unassigned).toMatchObject({ assigneeId: null, assigneeName: null });
   });
 
+  it('a page and a single read give the same task, byte for byte, whatever characters it and its people hold', async () => {
+    // The names are spliced into each stored document by its bytes: a character cut in half would show here.
+    const person = await api('POST', '/api/users', { as: 'admin', body: { email: 'multibyte@example.test', displayName: 'Zoë 日本 😀', role: 'member', password: 'a long enough password' } });
+    expect(person.status, person.text).toBe(201);
+    const task = await create({ title: 'Zürich ✓ 日本 😀', description: 'ends in a brace} and "quotes" \\ é', assigneeId: person.body.id });
+    const single = await api('GET', `/api/tasks/${task.id}`);
+    const page = await api('GET', `/api/tasks?q=${encodeURIComponent('Zürich ✓')}`);
+    expect(page.body.items).toEqual([single.body]);
+    expect(single.body).toMatchObject({ title: 'Zürich ✓ 日本 😀', description: 'ends in a brace} and "quotes" \\ é', assigneeName: 'Zoë 日本 😀', createdByName: 'The member' });
+    expect(page.text).toContain(JSON.stringify(single.body.title));
+  });
+
   it('an assignee must be an active user: an unknown or deactivated one is a 422 on assigneeId', async () => {
     const unknown = await api('POST', '/api/tasks', { body: { title: 'x', assigneeId: '00000000-0000-4000-8000-000000000000' } });
     expect(unknown.status).toBe(422);

@@ -26,8 +26,16 @@ export interface TaskRow {
  * joined once as `creator` and `assignee`.
  */
 function taskObject(document: string, creator: string, assignee: string): string {
-  return `left(${document}, -1) || ',"createdByName":' || coalesce(to_json(${creator})::text, 'null')
+  return `${withoutLastByte(document)} || ',"createdByName":' || coalesce(to_json(${creator})::text, 'null')
     || ',"assigneeName":' || coalesce(to_json(${assignee})::text, 'null') || '}'`;
+}
+/**
+ * The text without its last byte (a document's closing brace, ASCII in every server encoding),
+ * cut as bytes: left(text, -1) counts the characters of the whole document, twice, in a
+ * multibyte database, and that was half of the list's time in PostgreSQL.
+ */
+function withoutLastByte(text: string): string {
+  return `convert_from(substr(convert_to(${text}, getdatabaseencoding()), 1, octet_length(${text}) - 1), getdatabaseencoding())`;
 }
 const STORED_DOCUMENT = 'coalesce(document, task_document(tasks))';
 // Fixed text, written once: a fragment per column and request cost the list a few per cent of its CPU.
