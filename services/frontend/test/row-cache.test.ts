@@ -7,27 +7,22 @@ import { describe, expect, it } from 'vitest';
 import { Assets } from '../src/assets.js';
 import type { Task } from '../src/backend/index.js';
 import { configureViews } from '../src/views.js';
+import { sampleTask } from './fixtures.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MARK = '{viewer token}';
 
-const task = (id: number, fields: Partial<Task> = {}): Task => ({
-  id: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`,
-  title: `Shared task ${id}`,
-  description: 'the same for everyone',
-  status: 'todo',
-  priority: 'medium',
-  dueDate: '2020-01-01',
-  tags: ['shared'],
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  version: 1,
-  createdBy: null,
-  createdByName: null,
-  assigneeId: null,
-  assigneeName: null,
-  ...fields,
-});
+const task = (id: number, fields: Partial<Task> = {}): Task =>
+  sampleTask({
+    id: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`,
+    title: `Shared task ${id}`,
+    description: 'the same for everyone',
+    status: 'todo',
+    priority: 'medium',
+    dueDate: '2020-01-01',
+    tags: ['shared'],
+    ...fields,
+  });
 
 /** Everything a page knows about the one viewing it, each value unique to that viewer. */
 function viewer(name: string) {

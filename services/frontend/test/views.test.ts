@@ -1,29 +1,15 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PRIORITIES, PRIORITY_LABELS, STATUSES, STATUS_LABELS, type Stats, type Task } from '@task-manager/contract';
+import { PRIORITIES, PRIORITY_LABELS, STATUSES, STATUS_LABELS, type Stats } from '@task-manager/contract';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { Assets } from '../src/assets.js';
 import { configureViews } from '../src/views.js';
+import { sampleTask } from './fixtures.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const task: Task = {
-  id: '00000000-0000-4000-8000-000000000001',
-  title: 'A task',
-  description: '',
-  status: STATUSES[0],
-  priority: PRIORITIES[0],
-  dueDate: null,
-  tags: [],
-  createdAt: '2026-01-01T00:00:00.000Z',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  version: 1,
-  createdBy: null,
-  createdByName: null,
-  assigneeId: null,
-  assigneeName: null,
-};
+const task = sampleTask();
 // A count unique to each status, so the header must show each status's own.
 const stats: Stats = {
   total: 0,
