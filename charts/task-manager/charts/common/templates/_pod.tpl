@@ -117,6 +117,18 @@ ports:
 {{- end -}}
 
 {{/*
+OTEL_TRACES_EXPORTER of an app container, and OTEL_EXPORTER_OTLP_ENDPOINT while spans are exported
+(global.tracing), from the umbrella's ConfigMap.
+Usage: {{- include "common.env.tracing" . | nindent 12 }}
+*/}}
+{{- define "common.env.tracing" -}}
+{{ include "common.env.config" (dict "key" "OTEL_TRACES_EXPORTER" "context" .) }}
+{{- if (.Values.global.tracing | default dict).enabled }}
+{{ include "common.env.config" (dict "key" "OTEL_EXPORTER_OTLP_ENDPOINT" "context" .) }}
+{{- end }}
+{{- end -}}
+
+{{/*
 SHUTDOWN_* of an app container, from `shutdown`.
 Usage: {{- include "common.env.shutdown" . | nindent 12 }}
 */}}
