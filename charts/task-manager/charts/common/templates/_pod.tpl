@@ -117,14 +117,15 @@ ports:
 {{- end -}}
 
 {{/*
-OTEL_TRACES_EXPORTER of an app container, and OTEL_EXPORTER_OTLP_ENDPOINT while spans are exported
-(global.tracing), from the umbrella's ConfigMap.
+OTEL_TRACES_EXPORTER and OTEL_EXPORTER_OTLP_ENDPOINT of an app container while spans are exported
+(global.tracing.enabled), from the umbrella's ConfigMap; nothing otherwise (the services' default: none).
 Usage: {{- include "common.env.tracing" . | nindent 12 }}
 */}}
 {{- define "common.env.tracing" -}}
-{{ include "common.env.config" (dict "key" "OTEL_TRACES_EXPORTER" "context" .) }}
 {{- if (.Values.global.tracing | default dict).enabled }}
-{{ include "common.env.config" (dict "key" "OTEL_EXPORTER_OTLP_ENDPOINT" "context" .) }}
+{{- range list "OTEL_TRACES_EXPORTER" "OTEL_EXPORTER_OTLP_ENDPOINT" }}
+{{ include "common.env.config" (dict "key" . "context" $) }}
+{{- end }}
 {{- end }}
 {{- end -}}
 
