@@ -52,7 +52,7 @@ any address, while spans are exported (global.tracing.enabled); nothing otherwis
 Usage: {{- include "common.networkPolicy.tracingEgress" . | nindent 4 }}
 */}}
 {{- define "common.networkPolicy.tracingEgress" -}}
-{{- $tracing := .Values.global.tracing | default dict }}
+{{- $tracing := dig "tracing" dict (.Values.global | default dict) }}
 {{- if $tracing.enabled }}
 {{- $url := urlParse $tracing.endpoint }}
 {{- $port := regexFind "[0-9]+$" (regexFind ":[0-9]+$" $url.host) | default (ternary "443" "80" (eq $url.scheme "https")) }}
