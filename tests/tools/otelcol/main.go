@@ -1,5 +1,7 @@
 // A collector for the tests: the OTLP receiver of every collector distribution, and an exporter
 // that appends each batch of spans, as OTLP JSON, one line per batch, to a file the test reads.
+// The module proxy serves no build of a distribution (cmd/otelcorecol), and contrib's fileexporter
+// at this release needs a module it refuses (otlpencodingextension v0.165.1): hence this small one.
 package main
 
 import (
