@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { EnvReader } from './config.js';
 
 /** A span's identity, as W3C Trace Context carries it between services. */
@@ -68,7 +68,17 @@ export async function createTracer(settings: TracingSettings): Promise<Tracer> {
   return otlpTracer(settings);
 }
 
-const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+// Random bytes are drawn a pool at a time: one call per 4 KiB rather than two per request.
+const pool = Buffer.alloc(4096);
+let used = pool.length;
+function hex(bytes: number): string {
+  if (used + bytes > pool.length) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  used += bytes;
+  return pool.toString('hex', used - bytes, used);
+}
 
 class IdOnlySpan implements Span {
   constructor(readonly context: SpanContext) {}
