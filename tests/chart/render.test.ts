@@ -1,6 +1,6 @@
 // helm template with the required value sets, asserted field by field.
 import { describe, expect, it } from "vitest";
-import { ALL_ON, chartDir, envOf, find, kinds, render, repoRoot } from "./helm";
+import { ALL_ON, chartDir, envOf, find, helmTemplateRaw, kinds, render, repoRoot } from "./helm";
 import { join } from "node:path";
 
 const RESTRICTED_CONTAINER = {
@@ -330,6 +330,39 @@ describe("HPA + PDB + NetworkPolicy + Ingress + ServiceMonitor on", () => {
     const dash = find(objs, "ConfigMap", "task-manager-dashboard");
     expect(dash.metadata.labels?.grafana_dashboard).toBe("1");
     expect(JSON.parse(dash.data["task-manager.json"]).title).toBe("Task Manager");
+  });
+});
+
+describe("tracing (global.tracing)", () => {
+  const on = ["--set", "global.tracing.enabled=true", "--set", "global.networkPolicy.enabled=true"];
+
+  it("both services export to the endpoint, from the ConfigMap, and may reach the collector's port; off, nothing of it renders", () => {
+    const objs = render([...on, "--set", "global.tracing.endpoint=http://otel-collector.observability:4318"]);
+    expect(find(objs, "ConfigMap", "task-manager-config").data).toMatchObject({
+      OTEL_TRACES_EXPORTER: "otlp",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel-collector.observability:4318",
+    });
+    for (const n of ["frontend", "backend-api"]) {
+      const env = envOf(find(objs, "Deployment", `task-manager-${n}`).spec.template.spec.containers[0]);
+      for (const key of ["OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT"]) {
+        expect(env[key], `${n} ${key}`).toEqual({ name: key, valueFrom: { configMapKeyRef: { name: "task-manager-config", key } } });
+      }
+      expect(find(objs, "NetworkPolicy", `task-manager-${n}`).spec.egress, n).toContainEqual({ ports: [{ port: 4318, protocol: "TCP" }] });
+    }
+    // An endpoint without a port: the scheme's.
+    const https = render([...on, "--set", "global.tracing.endpoint=https://otlp.example.test/otlp"]);
+    expect(find(https, "NetworkPolicy", "task-manager-backend-api").spec.egress).toContainEqual({ ports: [{ port: 443, protocol: "TCP" }] });
+    const off = render(["--set", "global.networkPolicy.enabled=true"]);
+    expect(JSON.stringify(off)).not.toContain("OTEL_");
+  });
+
+  it("refuses tracing on without an endpoint, and an endpoint that is no http(s) URL", () => {
+    const missing = helmTemplateRaw(on);
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toContain("global.tracing.enabled=true needs global.tracing.endpoint");
+    const bad = helmTemplateRaw([...on, "--set", "global.tracing.endpoint=otel:4318"]);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain("at '/global/tracing/endpoint': 'otel:4318' does not match pattern");
   });
 });
 

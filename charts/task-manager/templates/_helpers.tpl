@@ -6,6 +6,9 @@
 {{- if and .Values.postgresql.enabled .Values.global.database.host }}
 {{- fail "global.database.host is set while postgresql.enabled=true: set postgresql.enabled=false to use the external database" }}
 {{- end }}
+{{- if and .Values.global.tracing.enabled (not .Values.global.tracing.endpoint) }}
+{{- fail "global.tracing.enabled=true needs global.tracing.endpoint: the OTLP/HTTP URL of a collector, e.g. http://otel-collector.observability:4318" }}
+{{- end }}
 {{- end -}}
 
 {{/* Name of a component's objects, as its subchart names them (fullnameOverride / nameOverride honoured). */}}

@@ -1,4 +1,4 @@
-import { Health, HttpProblem, Metrics, createServiceApp, notFoundHandler, problemHandler, type Logger, type ReadinessCheck, type ReadinessReport } from '@task-manager/kit';
+import { Health, HttpProblem, Metrics, createServiceApp, notFoundHandler, problemHandler, type Logger, type ReadinessCheck, type ReadinessReport, type Tracer } from '@task-manager/kit';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { authenticate, authorize, type OperationAccess } from './accounts/access.js';
 import type { Credentials } from './accounts/credentials.js';
@@ -17,6 +17,7 @@ export interface AppParts {
   health: Health;
   credentials: Credentials;
   config: Pick<Config, 'auth' | 'trustProxy'> & Partial<Pick<Config, 'oidc'>>;
+  tracer?: Tracer;
 }
 
 /** Room for a 10,000-character description even when every character arrives \u-escaped. */
@@ -135,8 +136,8 @@ function enforceAccess(app: Express, credentials: Credentials): void {
   });
 }
 
-export function createApp({ db, logger, metrics, health, credentials, config }: AppParts): Express {
-  const app = createServiceApp({ logger, metrics });
+export function createApp({ db, logger, metrics, health, credentials, config, tracer }: AppParts): Express {
+  const app = createServiceApp({ logger, metrics, tracer });
   app.set('trust proxy', trustProxyValue(config.trustProxy));
   app.use(health.router());
   app.get('/api/openapi.json', (_req, res) => {

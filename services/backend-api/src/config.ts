@@ -1,5 +1,5 @@
 import { Email, PASSWORD_MIN_LENGTH, ROLES, type Role } from '@task-manager/contract';
-import { EnvReader, LOG_LEVELS, type LogLevel } from '@task-manager/kit';
+import { EnvReader, LOG_LEVELS, readTracingSettings, type LogLevel, type TracingSettings } from '@task-manager/kit';
 
 export interface Config {
   /** Connection settings for postgres.js: a URL, or discrete fields from the PG* variables. */
@@ -20,6 +20,8 @@ export interface Config {
   oidc: OidcSettings | undefined;
   /** express's `trust proxy`: whose X-Forwarded-For names the client (the frontend's does). */
   trustProxy: string;
+  /** The OTEL_* variables: whether and where spans are exported (off by default). */
+  tracing: TracingSettings;
 }
 
 export interface AuthSettings {
@@ -91,6 +93,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     oidc: undefined,
     trustProxy: read.string('TRUST_PROXY', 'loopback, uniquelocal'),
+    tracing: readTracingSettings(read, 'backend-api'),
   };
   const adminEmail = read.optionalString('ADMIN_EMAIL');
   const adminPassword = read.optionalString('ADMIN_PASSWORD');

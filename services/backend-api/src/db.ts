@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger, Metrics } from '@task-manager/kit';
+import { activeSpan, type Logger, type Metrics, type Span, type Tracer } from '@task-manager/kit';
 import postgres from 'postgres';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Config } from './config.js';
@@ -12,7 +12,7 @@ export type Queryable = postgres.Sql | postgres.TransactionSql;
 /**
  * The pool plus the instrumentation around it. Every query the service runs goes through
  * `run(name, ...)`, so each one is timed and counted under a stable name (never its SQL
- * or parameters).
+ * or parameters), and, while spans are recorded, is a span of the request that ran it.
  */
 export interface Database {
   sql: Sql;
@@ -37,7 +37,7 @@ export function connectionOptions(config: Pick<Config, 'database' | 'sslMode' | 
   return { ...base, host, port, user, password, database };
 }
 
-export function createDatabase(config: Config, metrics?: Metrics): Database {
+export function createDatabase(config: Config, metrics?: Metrics, tracer?: Tracer): Database {
   const options = connectionOptions(config);
   const sql = 'url' in config.database ? postgres(config.database.url, options) : postgres(options);
   if (!metrics) return { sql, run: (_name, query) => query(sql), close: (timeout) => sql.end({ timeout: timeout ?? 5 }) };
@@ -82,19 +82,33 @@ export function createDatabase(config: Config, metrics?: Metrics): Database {
     sql,
     async run(name, query) {
       const stop = duration.startTimer({ query: name });
+      const span = tracer?.recording ? querySpan(tracer, name) : undefined;
       inFlight.inc();
       try {
         return await query(sql);
       } catch (error) {
-        errors.inc({ query: name, code: (error as { code?: string }).code ?? 'unknown' });
+        const code = (error as { code?: string }).code ?? 'unknown';
+        errors.inc({ query: name, code });
+        span?.setAttributes({ 'db.response.status_code': code });
+        span?.fail(code);
         throw error;
       } finally {
         inFlight.dec();
         stop();
+        span?.end();
       }
     },
     close: (timeout) => sql.end({ timeout: timeout ?? 5 }),
   };
+}
+
+/**
+ * postgres.js has no tracing of its own: the span is the statement's name and time, as its metric
+ * is, under the request that ran it (queries outside a request, such as readiness checks, have none).
+ */
+function querySpan(tracer: Tracer, name: string): Span | undefined {
+  const parent = activeSpan();
+  return parent && tracer.start(name, 'client', parent, { 'db.system.name': 'postgresql', 'db.query.summary': name });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Health, Metrics, createLogger, loadConfigOrExit, serve } from '@task-manager/kit';
+import { Health, Metrics, createLogger, createTracer, loadConfigOrExit, serve } from '@task-manager/kit';
 import { createApp, databaseReadiness } from './app.js';
 import { loadConfig } from './config.js';
 import { Credentials } from './accounts/credentials.js';
@@ -25,7 +25,8 @@ function bootstrapAdmin(db: Database, admin: { email: string; password: string }
 const config = loadConfigOrExit('backend-api', () => loadConfig());
 const logger = createLogger('backend-api', config.logLevel);
 const metrics = new Metrics('backend-api');
-const db = createDatabase(config, metrics);
+const tracer = await createTracer(config.tracing);
+const db = createDatabase(config, metrics, tracer);
 
 if (config.migrateOnStart) {
   const { migrateUp } = await import('./migrations/migrator.js');
@@ -44,10 +45,11 @@ if (config.admin) await bootstrapAdmin(db, config.admin, logger);
 
 const health = new Health(databaseReadiness(db));
 await serve({
-  app: createApp({ db, logger, metrics, health, credentials, config }),
+  app: createApp({ db, logger, metrics, health, credentials, config, tracer }),
   settings: config,
   metrics,
   logger,
   health,
+  tracer,
   close: () => db.close(),
 });

@@ -18,4 +18,12 @@ describe('what the built server loads', () => {
     expect(loaded.filter((file) => /^ajv\//.test(file) && !/^ajv\/dist\/runtime\//.test(file))).toEqual([]);
     expect(loaded.filter((file) => /^ajv-formats\//.test(file))).toEqual(['ajv-formats/dist/formats.js']);
   });
+
+  // The SDK and its exporter are loaded when OTEL_TRACES_EXPORTER=otlp asks for them, never before.
+  // (The API package alone is prom-client's, for exemplars: loaded with or without tracing.)
+  it('loads no OpenTelemetry SDK or exporter while tracing is off', async () => {
+    const loaded = await packagesLoadedBy('dist/app.js');
+    expect(loaded).toContain('express/index.js');
+    expect(loaded.filter((file) => /^@opentelemetry\//.test(file) && !/^@opentelemetry\/api\//.test(file))).toEqual([]);
+  });
 });

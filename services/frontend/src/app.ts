@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServiceApp, type Health, type Logger, type Metrics } from '@task-manager/kit';
+import { createServiceApp, type Health, type Logger, type Metrics, type Tracer } from '@task-manager/kit';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express';
 import { accountRoutes } from './account.js';
 import { Assets } from './assets.js';
@@ -21,6 +21,7 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   health: Health;
+  tracer?: Tracer;
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,7 +34,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export async function createApp(deps: AppDeps): Promise<Express> {
   const { backend, logger, metrics, health, cookieSecure = 'auto' } = deps;
   const assets = await Assets.load(path.join(root, 'public'));
-  const app = createServiceApp({ logger, metrics });
+  const app = createServiceApp({ logger, metrics, tracer: deps.tracer });
   app.set('trust proxy', deps.trustProxy ?? DEFAULT_TRUST_PROXY);
   configureViews(app, path.join(root, 'views'), assets);
   sendStringsAsStrings(app);

@@ -1,4 +1,4 @@
-import { EnvReader, LOG_LEVELS, type LogLevel } from '@task-manager/kit';
+import { EnvReader, LOG_LEVELS, readTracingSettings, type LogLevel, type TracingSettings } from '@task-manager/kit';
 
 export const COOKIE_SECURE_MODES = ['auto', 'always', 'never'] as const;
 export type CookieSecure = (typeof COOKIE_SECURE_MODES)[number];
@@ -16,6 +16,8 @@ export interface Config {
   cookieSecure: CookieSecure;
   /** express's `trust proxy`: whose X-Forwarded-For/-Proto count (the client address the backend throttles by, TLS). */
   trustProxy: string;
+  /** The OTEL_* variables: whether and where spans are exported (off by default). */
+  tracing: TracingSettings;
 }
 
 /** Proxies on the pod's own and the cluster's networks: the ingress or a port-forward. */
@@ -38,6 +40,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_SECONDS', 10, { min: 1, max: 300 }) * 1000,
     cookieSecure: read.oneOf('COOKIE_SECURE', COOKIE_SECURE_MODES, 'auto'),
     trustProxy: read.string('TRUST_PROXY', DEFAULT_TRUST_PROXY),
+    tracing: readTracingSettings(read, 'frontend'),
   };
   if (config.port === config.metricsPort) read.problem('PORT and METRICS_PORT must differ');
   read.finish();

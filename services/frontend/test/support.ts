@@ -61,6 +61,11 @@ export class BackendProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** What the process wrote to stdout and stderr: its log lines. */
+  get logs(): string {
+    return this.output;
+  }
+
   async resume(): Promise<void> {
     const child = spawn(process.execPath, [BACKEND_MAIN], {
       cwd: path.dirname(path.dirname(BACKEND_MAIN)),

@@ -5,6 +5,7 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { requestContext } from './request-context.js';
 import { installGracefulShutdown } from './shutdown.js';
+import type { Tracer } from './tracing.js';
 
 /** The part of a service's configuration that serving needs; both services' configs have it. */
 export interface ServeSettings {
@@ -20,6 +21,7 @@ export interface ServeOptions {
   metrics: Metrics;
   logger: Logger;
   health: Health;
+  tracer: Tracer;
   /** Releases what the app holds (database pool, keep-alive agents) once the servers have closed. */
   close: () => Promise<void>;
 }
@@ -28,7 +30,7 @@ export interface ServeOptions {
  * An express app with what every service sets first: the settings, then the metrics and the
  * request context, so that both see every request, including those no route matches.
  */
-export function createServiceApp({ logger, metrics }: { logger: Logger; metrics: Metrics }): Express {
+export function createServiceApp({ logger, metrics, tracer }: { logger: Logger; metrics: Metrics; tracer?: Tracer }): Express {
   const app = express();
   app.disable('x-powered-by');
   // Each service sets the ETags it means (the backend's are task versions, the frontend's
@@ -37,7 +39,7 @@ export function createServiceApp({ logger, metrics }: { logger: Logger; metrics:
   // Repeated parameters as arrays, never nested objects: handlers check one shape.
   app.set('query parser', 'simple');
   app.use(metrics.httpMiddleware());
-  app.use(requestContext(logger));
+  app.use(requestContext(logger, { tracer }));
   return app;
 }
 
@@ -69,7 +71,8 @@ export async function serve(options: ServeOptions): Promise<{ server: http.Serve
     servers: [server, metricsServer],
     drainDelayMs: options.settings.shutdownDelayMs,
     timeoutMs: options.settings.shutdownTimeoutMs,
-    close: options.close,
+    // The spans of the last requests are sent after those requests have been answered.
+    close: () => options.close().finally(() => options.tracer.shutdown()),
   });
   return { server, metricsServer };
 }

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { DURATION_BUCKETS } from '@task-manager/kit';
+import { DURATION_BUCKETS, activeSpan, formatTraceparent, idOnlyTracer, type Tracer } from '@task-manager/kit';
 import { Histogram, type Registry } from 'prom-client';
 import { Agent, type Dispatcher } from 'undici';
 import { CSRF_HEADER, SESSION_COOKIE } from '@task-manager/contract';
@@ -37,6 +37,8 @@ export interface TransportOptions {
   baseUrl: URL;
   timeoutMs: number;
   registry: Registry;
+  /** Each call is a client span under the request's, and carries it to the backend in `traceparent`. */
+  tracer?: Tracer;
 }
 
 export interface Call {
@@ -68,8 +70,10 @@ export class Transport {
   private readonly origin: string;
   private readonly basePath: string;
   private readonly duration: Histogram<'method' | 'route' | 'status_code'>;
+  private readonly tracer: Tracer;
 
   constructor(private readonly options: TransportOptions) {
+    this.tracer = options.tracer ?? idOnlyTracer;
     this.origin = options.baseUrl.origin;
     this.basePath = options.baseUrl.pathname.replace(/\/+$/, '');
     this.agent = new Agent({ connections: 128, keepAliveTimeout: 4_000, connectTimeout: options.timeoutMs });
@@ -125,6 +129,13 @@ export class Transport {
     const attempts = isRead(call.method) && typeof body !== 'object' ? 2 : 1;
     for (let attempt = 1; ; attempt++) {
       const stop = this.duration.startTimer({ method: call.method, route: call.route });
+      const span = this.tracer.start(`${call.method} ${call.route}`, 'client', activeSpan(), {
+        'http.request.method': call.method,
+        'http.route': call.route,
+        'server.address': this.options.baseUrl.hostname,
+      });
+      // Replaces whatever the browser sent through the pass-through: the backend's parent is this call.
+      headers.traceparent = formatTraceparent(span.context);
       try {
         const response = await this.agent.request({
           origin: this.origin,
@@ -136,9 +147,14 @@ export class Transport {
           bodyTimeout: this.options.timeoutMs,
         });
         stop({ status_code: String(response.statusCode) });
+        span.setAttributes({ 'http.response.status_code': response.statusCode });
+        if (response.statusCode >= 500) span.fail(`HTTP ${response.statusCode}`);
+        span.end();
         return response;
       } catch (error) {
         stop({ status_code: 'error' });
+        span.fail(describe(error));
+        span.end();
         // A timeout is not retried: the page must answer within the timeout, not twice it.
         if (attempt >= attempts || isTimeout(error)) throw new BackendUnavailable(describe(error));
       }

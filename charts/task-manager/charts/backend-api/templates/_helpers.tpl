@@ -36,6 +36,7 @@
 {{- range list "LOG_LEVEL" "DB_POOL_SIZE" }}
 {{ include "common.env.config" (dict "key" . "context" $) }}
 {{- end }}
+{{ include "common.env.tracing" . }}
 {{ include "common.env.shutdown" . }}
 {{ include "backend-api.adminEnv" . }}
 - name: SESSION_IDLE_TIMEOUT_MINUTES

@@ -47,6 +47,23 @@ Usage: {{- include "common.networkPolicy.dnsEgress" . | nindent 4 }}
 {{- end -}}
 
 {{/*
+Egress rule: the OTLP collector's port (global.tracing.endpoint's, else 80 or 443 by its scheme) to
+any address, while spans are exported (global.tracing.enabled); nothing otherwise.
+Usage: {{- include "common.networkPolicy.tracingEgress" . | nindent 4 }}
+*/}}
+{{- define "common.networkPolicy.tracingEgress" -}}
+{{- $tracing := dig "tracing" dict (.Values.global | default dict) }}
+{{- if $tracing.enabled }}
+{{- $url := urlParse $tracing.endpoint }}
+{{- $port := regexFind "[0-9]+$" (regexFind ":[0-9]+$" $url.host) | default (ternary "443" "80" (eq $url.scheme "https")) }}
+# The OTLP collector: its address is not known here, so its port is allowed to any address.
+- ports:
+    - port: {{ $port | int }}
+      protocol: TCP
+{{- end }}
+{{- end -}}
+
+{{/*
 Ingress rule: the peers in `networkPolicy.metricsFrom` may scrape `metrics.port` (none when empty).
 Usage: {{- include "common.networkPolicy.metricsIngress" . | nindent 4 }}
 */}}

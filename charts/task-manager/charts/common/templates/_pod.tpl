@@ -117,6 +117,19 @@ ports:
 {{- end -}}
 
 {{/*
+OTEL_TRACES_EXPORTER and OTEL_EXPORTER_OTLP_ENDPOINT of an app container while spans are exported
+(global.tracing.enabled), from the umbrella's ConfigMap; nothing otherwise (the services' default: none).
+Usage: {{- include "common.env.tracing" . | nindent 12 }}
+*/}}
+{{- define "common.env.tracing" -}}
+{{- if dig "tracing" "enabled" false (.Values.global | default dict) }}
+{{- range list "OTEL_TRACES_EXPORTER" "OTEL_EXPORTER_OTLP_ENDPOINT" }}
+{{ include "common.env.config" (dict "key" . "context" $) }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
 SHUTDOWN_* of an app container, from `shutdown`.
 Usage: {{- include "common.env.shutdown" . | nindent 12 }}
 */}}

@@ -26,6 +26,7 @@ Params: backendApiPort (`backend-api.service.port`), context (the frontend chart
       ports:
         - port: {{ .backendApiPort }}
           protocol: TCP
+    {{- include "common.networkPolicy.tracingEgress" $ctx | nindent 4 }}
     {{- include "common.networkPolicy.dnsEgress" $ctx | nindent 4 }}
 {{- end -}}
 
@@ -35,6 +36,7 @@ Params: backendApiPort (`backend-api.service.port`), context (the frontend chart
 {{- range list "BACKEND_API_URL" "BACKEND_TIMEOUT_MS" "LOG_LEVEL" }}
 {{ include "common.env.config" (dict "key" . "context" $) }}
 {{- end }}
+{{ include "common.env.tracing" . }}
 - name: SESSION_SECRET
   valueFrom:
     secretKeyRef:
