@@ -366,6 +366,36 @@ describe("tracing (global.tracing)", () => {
   });
 });
 
+describe("alert windows (monitoring.prometheusRule.for)", () => {
+  const forOf = (args: string[]) =>
+    Object.fromEntries(
+      find(render(["--set", "monitoring.prometheusRule.enabled=true", ...args]), "PrometheusRule", "task-manager")
+        .spec.groups[0].rules.map((r: { alert: string; for?: string }) => [r.alert, r.for]),
+    );
+
+  it("sets the window of the alert named and leaves every other at its default", () => {
+    const defaults = forOf([]);
+    const changed = forOf(["--set", "monitoring.prometheusRule.for.TaskManagerBackendApiDown=30s", "--set", "monitoring.prometheusRule.for.TaskManagerDatabaseUnreachable=45s"]);
+    expect(defaults.TaskManagerBackendApiDown).toBe("5m");
+    expect(changed).toEqual({ ...defaults, TaskManagerBackendApiDown: "30s", TaskManagerDatabaseUnreachable: "45s" });
+  });
+
+  it("refuses a name that is no alert with a window, naming those that are", () => {
+    const r = helmTemplateRaw(["--set", "monitoring.prometheusRule.enabled=true", "--set", "monitoring.prometheusRule.for.TaskManagerBackendDown=30s"]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("monitoring.prometheusRule.for: TaskManagerBackendDown is not an alert with a for window");
+    expect(r.stderr).toContain("TaskManagerBackendApiDown");
+    // PodRestarting fires at once (no window): naming it is as much a mistake.
+    expect(helmTemplateRaw(["--set", "monitoring.prometheusRule.enabled=true", "--set", "monitoring.prometheusRule.for.TaskManagerPodRestarting=1m"]).status).not.toBe(0);
+  });
+
+  it("refuses a window that is not a duration", () => {
+    const r = helmTemplateRaw(["--set", "monitoring.prometheusRule.enabled=true", "--set", "monitoring.prometheusRule.for.TaskManagerBackendApiDown=soon"]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("/monitoring/prometheusRule/for/TaskManagerBackendApiDown");
+  });
+});
+
 describe("production environment (helmfile/values/production.yaml)", () => {
   const objs = render(["-f", join(repoRoot, "helmfile/values/production.yaml")]);
 

@@ -139,3 +139,15 @@ template:
           claimName: {{ $b.pvc.existingClaim | default (printf "%s-backups" (include "common.names.fullname" $root)) }}
       {{- end }}
 {{- end -}}
+
+{{/*
+An alert's `for:` window: monitoring.prometheusRule.for.<alert> when set, else DEFAULT. Records the
+alert in STATE.alerts, so that the PrometheusRule can refuse a name there that no alert has.
+Usage: {{ include "task-manager.alertFor" (list STATE ALERT DEFAULT) }}   STATE: (dict "root" $ "alerts" list)
+*/}}
+{{- define "task-manager.alertFor" -}}
+{{- $state := index . 0 }}
+{{- $alert := index . 1 }}
+{{- $_ := set $state "alerts" (append $state.alerts $alert) }}
+{{- index $state.root.Values.monitoring.prometheusRule.for $alert | default (index . 2) -}}
+{{- end -}}

@@ -37,6 +37,23 @@ export function connectionOptions(config: Pick<Config, 'database' | 'sslMode' | 
   return { ...base, host, port, user, password, database };
 }
 
+/**
+ * How long a scrape-time query may take before its gauge reads "unreachable". A database whose
+ * packets are dropped (a NetworkPolicy with no database pod to send them to, a partition) never
+ * refuses a connection: unbounded, the query would hold the whole scrape past Prometheus's timeout
+ * (the chart's default is 10 s), and the pod would look down rather than its database.
+ */
+export const SCRAPE_QUERY_TIMEOUT_MS = 2000;
+
+function withinScrape<T>(query: PromiseLike<T>): Promise<T> {
+  return Promise.race([
+    query,
+    sleep(SCRAPE_QUERY_TIMEOUT_MS, undefined, { ref: false }).then(() => {
+      throw new Error(`no answer within ${SCRAPE_QUERY_TIMEOUT_MS} ms`);
+    }),
+  ]);
+}
+
 export function createDatabase(config: Config, metrics?: Metrics, tracer?: Tracer): Database {
   const options = connectionOptions(config);
   const sql = 'url' in config.database ? postgres(config.database.url, options) : postgres(options);
@@ -64,7 +81,7 @@ export function createDatabase(config: Config, metrics?: Metrics, tracer?: Trace
     help: 'Whether the database answers a query from this pod: 1 yes, 0 no.',
     registers,
     async collect() {
-      this.set(await sql`select 1`.then(() => 1, () => 0));
+      this.set(await withinScrape(sql`select 1`).then(() => 1, () => 0));
     },
   });
   new Gauge({
@@ -73,7 +90,7 @@ export function createDatabase(config: Config, metrics?: Metrics, tracer?: Trace
     registers,
     async collect() {
       this.reset();
-      const missing = await missingMigrations(sql).catch(() => undefined);
+      const missing = await withinScrape(missingMigrations(sql)).catch(() => undefined);
       if (missing) this.set(missing.length);
     },
   });
