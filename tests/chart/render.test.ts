@@ -325,7 +325,8 @@ describe("HPA + PDB + NetworkPolicy + Ingress + ServiceMonitor on", () => {
     const perComponent = (c: string) => ["Down", "NotReady", "ErrorBudgetBurn", "ErrorBudgetBurnSlow", "LatencyBudgetBurn", "LatencyBudgetBurnSlow"].map((a) => `TaskManager${c}${a}`);
     expect(rule.spec.groups[0].rules.map((r: { alert: string }) => r.alert)).toEqual([
       ...perComponent("Frontend"), ...perComponent("BackendApi"),
-      "TaskManagerDatabaseUnreachable", "TaskManagerDatabasePoolSaturated", "TaskManagerMigrationsBehind", "TaskManagerPodRestarting", "TaskManagerVolumeFillingUp",
+      "TaskManagerDatabaseUnreachable", "TaskManagerDatabasePoolSaturated", "TaskManagerMigrationsBehind", "TaskManagerSignInAbuse", "TaskManagerPodRestarting",
+      "TaskManagerVolumeFillingUp",
     ]);
     const dash = find(objs, "ConfigMap", "task-manager-dashboard");
     expect(dash.metadata.labels?.grafana_dashboard).toBe("1");
