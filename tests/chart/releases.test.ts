@@ -2,10 +2,38 @@
 // artifacthub.io/changes; every other entry names the commit it was released from, whose chart
 // has that version; versions only grow (SemVer), newest first.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
+import { chartDir, find, helm, KUBE_VERSION, repoRoot, type K8sObject } from "./helm.js";
 import { CHART_YAML, chartAnnotation, changesAnnotation, releases } from "./releases.mjs";
+
+/**
+ * This tree's chart rendered with the values of the chart released from `commit` in place of its
+ * own defaults, as `helm upgrade --reuse-values` from that release renders it: Helm then takes the
+ * release's values whole, so no value new since then has a default.
+ */
+function renderWithValuesOf(commit: string, args: string[] = []): K8sObject[] {
+  const scratch = mkdtempSync(join(tmpdir(), "chart-reuse-"));
+  try {
+    const copy = join(scratch, "task-manager");
+    cpSync(chartDir, copy, { recursive: true });
+    const charts = ["", ...readdirSync(join(chartDir, "charts")).map((c) => `charts/${c}/`)];
+    for (const dir of charts) {
+      const path = `charts/task-manager/${dir}values.yaml`;
+      const known = execFileSync("git", ["ls-tree", "--name-only", commit, path], { cwd: repoRoot, encoding: "utf8" }).trim() !== "";
+      // A chart without values then (the library chart) has none now either.
+      if (!known) rmSync(join(copy, dir, "values.yaml"), { force: true });
+      else writeFileSync(join(copy, dir, "values.yaml"), execFileSync("git", ["show", `${commit}:${path}`], { cwd: repoRoot, encoding: "utf8" }));
+    }
+    const out = helm(["template", "task-manager", copy, "-n", "task-manager", "--kube-version", KUBE_VERSION, ...args]);
+    return parseAllDocuments(out).map((d) => d.toJS() as K8sObject | null).filter((o): o is K8sObject => o !== null);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
 
 const chart = () => parse(readFileSync(CHART_YAML, "utf8"));
 const semver = (v: string) => v.split(".").map(Number);
@@ -17,6 +45,14 @@ const newer = (a: string, b: string) => {
 
 describe("releases (CHANGELOG.md)", () => {
   const all = releases();
+
+  it("the chart renders with the previous release's values alone, as helm upgrade --reuse-values from it renders", () => {
+    const previous = all.find((release) => release.commit)!;
+    const objects = renderWithValuesOf(previous.commit!, ["--set", "monitoring.prometheusRule.enabled=true"]);
+    expect(find(objects, "Deployment", "task-manager-backend-api").spec.replicas).toBe(2);
+    expect(find(objects, "ConfigMap", "task-manager-config").data).not.toHaveProperty("OTEL_TRACES_EXPORTER");
+    expect(find(objects, "PrometheusRule", "task-manager").spec.groups[0].rules.length).toBeGreaterThan(10);
+  });
 
   it("the first entry is Chart.yaml's version, unreleased, with at least one change", () => {
     expect(all[0]).toMatchObject({ version: chart().version, commit: undefined });

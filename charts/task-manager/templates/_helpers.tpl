@@ -6,7 +6,8 @@
 {{- if and .Values.postgresql.enabled .Values.global.database.host }}
 {{- fail "global.database.host is set while postgresql.enabled=true: set postgresql.enabled=false to use the external database" }}
 {{- end }}
-{{- if and .Values.global.tracing.enabled (not .Values.global.tracing.endpoint) }}
+{{- $tracing := include "task-manager.tracing" . | fromJson }}
+{{- if and $tracing.enabled (not $tracing.endpoint) }}
 {{- fail "global.tracing.enabled=true needs global.tracing.endpoint: the OTLP/HTTP URL of a collector, e.g. http://otel-collector.observability:4318" }}
 {{- end }}
 {{- end -}}
@@ -149,5 +150,14 @@ Usage: {{ include "task-manager.alertFor" (list STATE ALERT DEFAULT) }}   STATE:
 {{- $state := index . 0 }}
 {{- $alert := index . 1 }}
 {{- $_ := set $state "alerts" (append $state.alerts $alert) }}
-{{- index $state.root.Values.monitoring.prometheusRule.for $alert | default (index . 2) -}}
+{{- dig $alert (index . 2) ($state.root.Values.monitoring.prometheusRule.for | default dict) -}}
+{{- end -}}
+
+{{/*
+global.tracing as JSON, with its defaults when the values lack it: `helm upgrade --reuse-values`
+from a release before 0.4.0 brings that release's values, which have no global.tracing.
+Usage: {{- $tracing := include "task-manager.tracing" . | fromJson }}
+*/}}
+{{- define "task-manager.tracing" -}}
+{{- dig "tracing" (dict "enabled" false "endpoint" "") .Values.global | toJson -}}
 {{- end -}}
