@@ -46,6 +46,20 @@ const newer = (a: string, b: string) => {
 describe("releases (CHANGELOG.md)", () => {
   const all = releases();
 
+  it("an upgrade from the previous release leaves the database's pod template as it was, so PostgreSQL is not restarted", () => {
+    const previous = all.find((release) => release.commit)!;
+    const scratch = mkdtempSync(join(tmpdir(), "chart-previous-"));
+    try {
+      execFileSync("bash", ["-c", `git archive ${previous.commit} charts/task-manager | tar -x -C "${scratch}"`], { cwd: repoRoot });
+      const args = ["-n", "task-manager", "--kube-version", KUBE_VERSION, "--set", "global.database.password=the-same-in-both-renders"];
+      const old = parseAllDocuments(helm(["template", "task-manager", join(scratch, "charts/task-manager"), ...args])).map((d) => d.toJS() as K8sObject);
+      const podTemplate = (objects: K8sObject[]) => find(objects, "StatefulSet", "task-manager-postgresql").spec.template;
+      expect(podTemplate(renderWithValuesOf(previous.commit!, args.slice(4)))).toEqual(podTemplate(old.filter(Boolean)));
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
   it("the chart renders with the previous release's values alone, as helm upgrade --reuse-values from it renders", () => {
     const previous = all.find((release) => release.commit)!;
     const objects = renderWithValuesOf(previous.commit!, ["--set", "monitoring.prometheusRule.enabled=true"]);
