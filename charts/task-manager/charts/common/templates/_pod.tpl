@@ -122,7 +122,7 @@ OTEL_TRACES_EXPORTER and OTEL_EXPORTER_OTLP_ENDPOINT of an app container while s
 Usage: {{- include "common.env.tracing" . | nindent 12 }}
 */}}
 {{- define "common.env.tracing" -}}
-{{- if dig "tracing" "enabled" false (.Values.global | default dict) }}
+{{- if (include "common.tracing" . | fromJson).enabled }}
 {{- range list "OTEL_TRACES_EXPORTER" "OTEL_EXPORTER_OTLP_ENDPOINT" }}
 {{ include "common.env.config" (dict "key" . "context" $) }}
 {{- end }}
