@@ -124,6 +124,14 @@ describe("cloudnative-pg mode, everything on", () => {
   });
 });
 
+describe("cloudnative-pg mode, an image by digest", () => {
+  it("the instances run the image by its digest", () => {
+    const digest = `sha256:${"cd".repeat(32)}`;
+    const cluster = find(cnpg({ "cloudnativePg.image.repository": "task-manager/postgres", "cloudnativePg.image.digest": digest }), "Cluster", CLUSTER);
+    expect(cluster.spec.imageName).toBe(`task-manager/postgres@${digest}`);
+  });
+});
+
 describe("cloudnative-pg mode, point-in-time recovery into a new Cluster", () => {
   const objs = cnpg({ ...S3, "cloudnativePg.recovery.enabled": true, "cloudnativePg.recovery.serverName": "tasks-old", "cloudnativePg.recovery.targetTime": "2026-12-02T01:30:00Z" });
   const cluster = find(objs, "Cluster", CLUSTER);

@@ -21,6 +21,7 @@ const cases: Array<{ name: string; set: string[]; args?: string[]; message: RegE
   { name: "out of range: replicaCount", set: ["backend-api.replicaCount=-1"], message: /\/replicaCount': minimum: got -1, want 0/ },
   { name: "bad nodePort", set: ["frontend.service.nodePort=8080"], message: /\/service\/nodePort': minimum: got 8,080, want 30,000/ },
   { name: "bad service type", set: ["frontend.service.type=Headless"], message: /\/service\/type': value must be one of/ },
+  { name: "image digest that is no sha256 digest", set: ["frontend.image.digest=latest"], message: /\/image\/digest': 'latest' does not match pattern/ },
   { name: "bad pull policy", set: ["backend-api.image.pullPolicy=Sometimes"], message: /\/image\/pullPolicy': value must be one of/ },
   { name: "bad log level", set: ["global.config.logLevel=verbose"], message: /\/global\/config\/logLevel': value must be one of/ },
   { name: "bad sslmode", set: ["global.database.sslmode=prefer"], message: /\/global\/database\/sslmode': value must be one of/ },
