@@ -42,6 +42,7 @@ const cases: Array<{ name: string; set: string[]; args?: string[]; message: RegE
   { name: "recovery without the server to recover from", set: ["global.database.mode=cloudnative-pg", "postgresql.enabled=false", "cloudnativePg.recovery.enabled=true", ...S3], args: [...CNPG_CRDS, ...BARMAN_CRDS], message: /cloudnativePg.recovery.serverName is required with cloudnativePg.recovery.enabled/ },
   { name: "recovery that would archive into the WAL it recovers from", set: ["global.database.mode=cloudnative-pg", "postgresql.enabled=false", "cloudnativePg.recovery.enabled=true", "cloudnativePg.recovery.serverName=task-manager-postgresql", "cloudnativePg.backup.enabled=true", ...S3], args: [...CNPG_CRDS, ...BARMAN_CRDS], message: /cloudnativePg.backup.serverName: the recovered Cluster would archive its WAL under task-manager-postgresql, the server it recovers from/ },
   { name: "recovery target that is no time", set: ["cloudnativePg.recovery.targetTime=yesterday"], message: /\/cloudnativePg\/recovery\/targetTime': 'yesterday' does not match pattern/ },
+  { name: "synchronous replication with no replica to confirm", set: ["global.database.mode=cloudnative-pg", "postgresql.enabled=false", "cloudnativePg.instances=1"], args: CNPG_CRDS, message: /cloudnativePg.synchronous.number \(1\) must be below cloudnativePg.instances \(1\)/ },
   { name: "too few instances", set: ["cloudnativePg.instances=0"], message: /\/cloudnativePg\/instances': minimum: got 0, want 1/ },
   { name: "HTTPRoute path type not in Gateway API", set: ["frontend.httpRoute.path.type=Prefix"], message: /\/httpRoute\/path\/type': value must be one of/ },
   { name: "HTTPRoute path not starting with /", set: ["frontend.httpRoute.path.value=tasks"], message: /\/httpRoute\/path\/value': 'tasks' does not match pattern/ },
@@ -81,7 +82,7 @@ describe("rejected values", () => {
 
   it("a cloudnative-pg recovery with backups under a new name is accepted (the mode's cases fail for the reason they name)", () => {
     const ok = ["global.database.mode=cloudnative-pg", "postgresql.enabled=false", "cloudnativePg.recovery.enabled=true", "cloudnativePg.recovery.serverName=task-manager-postgresql",
-      "cloudnativePg.recovery.targetTime=2026-12-02T01:30:00Z", "cloudnativePg.backup.enabled=true", "cloudnativePg.backup.serverName=task-manager-postgresql-2", "cloudnativePg.instances=1", ...S3];
+      "cloudnativePg.recovery.targetTime=2026-12-02T01:30:00Z", "cloudnativePg.backup.enabled=true", "cloudnativePg.backup.serverName=task-manager-postgresql-2", "cloudnativePg.instances=1", "cloudnativePg.synchronous.enabled=false", ...S3];
     const r = helmTemplateRaw([...CNPG_CRDS, ...BARMAN_CRDS, ...ok.flatMap((s) => ["--set", s])]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);

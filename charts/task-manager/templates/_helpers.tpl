@@ -53,6 +53,9 @@
 {{- if .Values.global.database.password }}
 {{- fail "global.database.password is not used with global.database.mode=cloudnative-pg: the operator generates the password (Secret <release>-postgresql-app), or set global.database.existingSecret to a kubernetes.io/basic-auth Secret" }}
 {{- end }}
+{{- if and $cnpg.synchronous.enabled (ge (int $cnpg.synchronous.number) (int $cnpg.instances)) }}
+{{- fail (printf "cloudnativePg.synchronous.number (%d) must be below cloudnativePg.instances (%d): that many replicas confirm each commit; for a single instance set cloudnativePg.synchronous.enabled=false" (int $cnpg.synchronous.number) (int $cnpg.instances)) }}
+{{- end }}
 {{- if or $cnpg.backup.enabled $cnpg.recovery.enabled }}
 {{- $why := ternary "cloudnativePg.backup.enabled" "cloudnativePg.recovery.enabled" $cnpg.backup.enabled }}
 {{- if not (.Capabilities.APIVersions.Has "barmancloud.cnpg.io/v1/ObjectStore") }}
