@@ -74,8 +74,14 @@ export class BackendClient {
     return this.write(this.transport.json({ method: 'PATCH', path: taskPath(id), route: '/api/tasks/:id', viewer, headers, json: patch }));
   }
 
-  deleteTask(id: string, viewer: Viewer): Promise<BackendResponse<undefined>> {
-    return this.write(this.transport.json({ method: 'DELETE', path: taskPath(id), route: '/api/tasks/:id', viewer }));
+  /**
+   * `version` (the one the page showed) goes as If-Match: the task is deleted only as the user saw
+   * it, and the backend may repeat the delete through a database failover, since a repeat after
+   * it committed can only find the task gone.
+   */
+  deleteTask(id: string, version: string | undefined, viewer: Viewer): Promise<BackendResponse<undefined>> {
+    const headers: Record<string, string> = version ? { 'if-match': `"${version}"` } : {};
+    return this.write(this.transport.json({ method: 'DELETE', path: taskPath(id), route: '/api/tasks/:id', viewer, headers }));
   }
 
   bulk(body: { action: 'update' | 'delete'; ids: string[]; patch?: Record<string, unknown> }, viewer: Viewer): Promise<BackendResponse<{ count: number }>> {
