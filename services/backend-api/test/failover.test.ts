@@ -94,14 +94,14 @@ async function holdTasksLock(database = databaseName, mode = 'share'): Promise<{
   };
 }
 
-/** The pid of the backend's statement waiting for a lock (the insert held up by holdTasksLock). */
-async function waitingStatement(): Promise<number> {
+/** The pid of the backend's statement waiting for a lock (a write held up by holdTasksLock). */
+async function waitingStatement(statement = 'insert into tasks'): Promise<number> {
   for (let i = 0; i < 200; i++) {
-    const [row] = await admin<{ pid: number }[]>`select pid from pg_stat_activity where datname = ${databaseName} and wait_event_type = 'Lock' and query ilike '%insert into tasks%'`;
+    const [row] = await admin<{ pid: number }[]>`select pid from pg_stat_activity where datname = ${databaseName} and wait_event_type = 'Lock' and query ilike ${`%${statement}%`}`;
     if (row) return row.pid;
     await sleep(25);
   }
-  throw new Error('no insert waits for the lock');
+  throw new Error(`no ${statement} waits for the lock`);
 }
 
 /** Settles `reply` within `ms`, or says it did not. */
@@ -115,8 +115,9 @@ describe('connections terminated mid-traffic (pg_terminate_backend, 57P01)', () 
       let kills = 0;
       while (traffic) {
         kills += (await terminateConnections()).length;
-        // A switchover ends every connection at once; a few of them in a row, not a constant storm.
-        await sleep(250);
+        // A switchover ends every connection at once: here again and again while the traffic lasts,
+        // yet far enough apart (as failovers are) for a transaction to finish between two of them.
+        await sleep(500);
       }
       return kills;
     })();
@@ -173,6 +174,36 @@ describe('connections terminated mid-traffic (pg_terminate_backend, 57P01)', () 
     expectUnavailable(answer as Reply, /unavailable/);
     expect(await retries('tasks.create')).toBe(before);
     expect(await tasksTitled('unkeyed, terminated mid-insert')).toBe(0);
+  });
+});
+
+describe('an update terminated mid-statement', () => {
+  /** Sends the PATCH, terminates it while it waits for the lock, and answers what the client got once the lock is gone. */
+  async function terminatedPatch(headers: Record<string, string>, id: string): Promise<Reply> {
+    const lock = await holdTasksLock();
+    try {
+      const reply = api('PATCH', `/api/tasks/${id}`, { body: { status: 'done' }, headers });
+      await admin`select pg_terminate_backend(${await waitingStatement('update tasks')})`;
+      const early = await within(reply, 300);
+      if (early !== 'still waiting') return early;
+      await lock.release();
+      return await reply;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  it('with If-Match naming its version is tried again, and changes the task once', async () => {
+    const created = await keyed('patched across a termination', 'patched-across-a-termination');
+    const reply = await terminatedPatch({ 'if-match': created.headers.get('etag')! }, created.body.id);
+    expect(reply.status, reply.text).toBe(200);
+    expect(reply.body).toMatchObject({ status: 'done', version: created.body.version + 1 });
+  });
+
+  it('without If-Match is not tried again once it may have run: 503, and the task as it was', async () => {
+    const created = await keyed('patched unconditionally', 'patched-unconditionally');
+    expectUnavailable(await terminatedPatch({}, created.body.id), /unavailable/);
+    expect((await api('GET', `/api/tasks/${created.body.id}`)).body).toMatchObject({ status: created.body.status, version: created.body.version });
   });
 });
 
