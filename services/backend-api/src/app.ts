@@ -6,7 +6,7 @@ import { OidcSignIn } from './accounts/oidc.js';
 import { accountsRouter } from './accounts/routes.js';
 import type { Config } from './config.js';
 import type { Database } from './db.js';
-import { isTransient } from './db-retry.js';
+import { isTransient, oneRetryBudgetPerRequest } from './db-retry.js';
 import { missingMigrations } from './migrations/files.js';
 import { openApiDocument } from './tasks/openapi.js';
 import { tasksRouter } from './tasks/routes.js';
@@ -148,6 +148,7 @@ export function createApp({ db, logger, metrics, health, credentials, config, tr
   const app = createServiceApp({ logger, metrics, tracer });
   app.set('trust proxy', trustProxyValue(config.trustProxy));
   app.use(health.router());
+  app.use(oneRetryBudgetPerRequest);
   app.get('/api/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });

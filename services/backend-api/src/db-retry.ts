@@ -21,7 +21,9 @@
  * CONNECTION_ENDED is in neither: this process closed its pool (shutdown), so nothing is tried
  * again, though the answer is still a 503.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RequestHandler } from 'express';
 
 export type Repeat = 'repeatable' | 'once';
 
@@ -74,13 +76,24 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { budgetMs: 4000, firstDelayMs: 50, maxDelayMs: 1000 };
 
+const requestBudget = new AsyncLocalStorage<{ deadline?: number }>();
+
+/**
+ * One budget for a whole request, not one per call: a request makes several calls in turn (its
+ * credentials, then its tasks), and each retrying for the full budget would answer past the
+ * caller's timeout. The budget starts at the request's first call.
+ */
+export const oneRetryBudgetPerRequest: RequestHandler = (_req, _res, next) => requestBudget.run({}, next);
+
 /**
  * Runs `call`, and again after each error `mayRetry` allows, pausing between attempts, until it
- * succeeds, fails otherwise, or the next attempt would start past the budget: then the last error
- * is thrown (app.ts answers it with a 503 and Retry-After). `onRetry` hears each repeat.
+ * succeeds, fails otherwise, or the next attempt would start past the budget (the request's, inside
+ * one): then the last error is thrown (app.ts answers it with a 503 and Retry-After). `onRetry`
+ * hears each repeat.
  */
 export async function withRetries<T>(call: () => Promise<T>, repeat: Repeat, policy: RetryPolicy, onRetry: (error: unknown) => void): Promise<T> {
-  const deadline = Date.now() + policy.budgetMs;
+  const scope = requestBudget.getStore();
+  const deadline = scope ? (scope.deadline ??= Date.now() + policy.budgetMs) : Date.now() + policy.budgetMs;
   for (let attempt = 0; ; attempt++) {
     try {
       return await call();

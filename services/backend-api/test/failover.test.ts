@@ -268,6 +268,23 @@ describe('a read-only server (a demoted primary during a switchover)', () => {
     expect(await tasksTitled('written while read-only')).toBe(0);
   });
 
+  it('gives a request one budget for all its calls: a late first call leaves the next only the rest', async () => {
+    await readOnly(true);
+    await server.stop();
+    const started = Date.now();
+    // Its credentials are checked once the server is back (over half the budget on), and then its write meets a read-only server.
+    const create = keyed('written late into a read-only server', 'late-into-read-only');
+    await sleep(BUDGET_MS / 2);
+    await startServer();
+    try {
+      expectUnavailable(await create, /accepts no writes/);
+      // Two budgets back to back would answer after BUDGET_MS / 2 + BUDGET_MS.
+      expect(Date.now() - started).toBeLessThan(BUDGET_MS + 800);
+    } finally {
+      await readOnly(false);
+    }
+  });
+
   it('answers a write held through a switchover once the server takes writes again', async () => {
     await readOnly(true);
     const create = keyed('written across a switchover', 'across-a-switchover');
