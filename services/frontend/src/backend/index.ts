@@ -63,10 +63,10 @@ export class BackendClient {
     return this.transport.json({ method: 'GET', path: taskPath(id), route: '/api/tasks/:id', viewer });
   }
 
-  /** `idempotencyKey` makes a repeated submit of the same form (a double click, a resend) create one task. */
+  /** `idempotencyKey` makes a repeated submit of the same form (a double click, a resend), or a resend of a call whose answer was lost, create one task. */
   createTask(fields: Record<string, unknown>, viewer: Viewer, idempotencyKey?: string): Promise<BackendResponse<Task>> {
     const headers: Record<string, string> = idempotencyKey ? { 'idempotency-key': idempotencyKey } : {};
-    return this.write(this.transport.json({ method: 'POST', path: '/api/tasks', route: '/api/tasks', viewer, headers, json: fields }));
+    return this.write(this.transport.json({ method: 'POST', path: '/api/tasks', route: '/api/tasks', viewer, headers, json: fields, repeatable: Boolean(idempotencyKey) }));
   }
 
   updateTask(id: string, patch: Record<string, unknown>, version: string | undefined, viewer: Viewer): Promise<BackendResponse<Task>> {
