@@ -116,8 +116,10 @@ describe('connections terminated mid-traffic (pg_terminate_backend, 57P01)', () 
       while (traffic) {
         kills += (await terminateConnections()).length;
         // A switchover ends every connection at once: here again and again while the traffic lasts,
-        // yet far enough apart (as failovers are) for a transaction to finish between two of them.
-        await sleep(500);
+        // yet far enough apart (as failovers are) for a transaction to finish between two of them,
+        // even on a busy machine (at 500 ms apart, a create on a loaded 2-core machine was cut on
+        // every attempt until its budget ran out).
+        await sleep(1500);
       }
       return kills;
     })();

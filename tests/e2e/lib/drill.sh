@@ -102,7 +102,17 @@ netpol_down() {
 
 # ------------------------------------------------------------------ reading the release
 kc() { kubectl -n "$NS" "$@"; }
-psql_q() { kc exec "$RELEASE-postgresql-0" -c postgresql -- psql -U taskmanager -d taskmanager -Atc "$1"; }
+# psql_q SQL: on the release's database: the CloudNativePG primary in cloudnative-pg mode (as
+# postgres, on its own socket), else the bundled PostgreSQL pod.
+psql_q() {
+  local primary
+  primary=$(kc get cluster "$RELEASE-postgresql" -o jsonpath='{.status.currentPrimary}' 2>/dev/null)
+  if [[ -n $primary ]]; then
+    kc exec "$primary" -c postgres -- psql -U postgres -d taskmanager -Atc "$1"
+  else
+    kc exec "$RELEASE-postgresql-0" -c postgresql -- psql -U taskmanager -d taskmanager -Atc "$1"
+  fi
+}
 pods_of() { kc get pods -l "app.kubernetes.io/name=$1,app.kubernetes.io/instance=$RELEASE" -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}'; }
 # serving_pods_of NAME: the pods that are Ready and not being deleted (a drained pod lingers a while).
 serving_pods_of() {
