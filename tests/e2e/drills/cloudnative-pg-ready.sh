@@ -29,7 +29,9 @@ finish() {
   if [[ ${E2E_KEEP_CNPG:-0} == 1 ]]; then
     echo "    E2E_KEEP_CNPG=1: the operator, the plugin and namespace $DB_NS kept (the S3 server stops)"
   else
-    kubectl delete namespace "$DB_NS" --ignore-not-found --wait=true --timeout=180s >/dev/null 2>&1
+    local t; t=$(now)
+    kubectl delete namespace "$DB_NS" --ignore-not-found --wait=true --timeout=300s >/dev/null 2>&1
+    timing "namespace $DB_NS deleted (the instances stopped)" $(($(now) - t))
     cnpg_uninstall
   fi
   stop_proc cnpg-s3
@@ -53,6 +55,8 @@ check "the Barman Cloud plugin running and registered with the operator (mTLS)" 
 timing "operator and plugin up" $(($(now) - t))
 
 echo "==> a Cluster of 3 instances, synchronous replication, WAL archived to s3://$S3_BUCKET at $NODE_IP:$S3_PORT"
+# A fresh namespace: one an earlier run left is deleted first (its instances take a while to stop).
+kubectl delete namespace "$DB_NS" --ignore-not-found --wait=true --timeout=300s >/dev/null
 kubectl create namespace "$DB_NS" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl label namespace "$DB_NS" --overwrite pod-security.kubernetes.io/enforce=restricted >/dev/null
 kcn create secret generic drill-s3 --from-file="$DRILL_TMP/ACCESS_KEY_ID" --from-file="$DRILL_TMP/ACCESS_SECRET_KEY" \
