@@ -27,14 +27,15 @@ export interface HelmResult {
   stderr: string;
 }
 
+/** `helm template task-manager <dir> -n task-manager ...args`, not throwing. */
+function template(dir: string, args: string[]): HelmResult {
+  const r = spawnSync(HELM, ["template", "task-manager", dir, "-n", "task-manager", "--kube-version", KUBE_VERSION, ...args], { env, encoding: "utf8" });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
 /** `helm template task-manager charts/task-manager -n task-manager ...args`, not throwing. */
 export function helmTemplateRaw(args: string[] = []): HelmResult {
-  const r = spawnSync(
-    HELM,
-    ["template", "task-manager", chartDir, "-n", "task-manager", "--kube-version", KUBE_VERSION, ...args],
-    { env, encoding: "utf8" },
-  );
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  return template(chartDir, args);
 }
 
 /** Renders and parses every object; throws with helm's stderr on failure. */
@@ -43,20 +44,29 @@ export function render(args: string[] = []): K8sObject[] {
 }
 
 /**
+ * Renders a chart that `prepare` puts in a scratch directory (a copy of this tree's, altered, or
+ * an older release's) and returns the path of; the directory is removed afterwards.
+ */
+export function renderScratch(prepare: (scratch: string) => string, args: string[] = []): K8sObject[] {
+  const scratch = mkdtempSync(join(tmpdir(), "chart-"));
+  try {
+    return parse(template(prepare(scratch), args));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
  * `helm template task-manager <subchart> ...args`: one subchart on its own, as a user of that chart
  * alone would render it (its own copy of the library chart, built into a scratch copy of the tree).
  */
 export function renderSubchart(name: string, args: string[] = []): K8sObject[] {
-  const scratch = mkdtempSync(join(tmpdir(), "chart-"));
-  try {
+  return renderScratch((scratch) => {
     cpSync(join(chartDir, "charts"), scratch, { recursive: true });
     const dir = join(scratch, name);
     execFileSync(HELM, ["dependency", "build", dir], { env, stdio: "ignore" });
-    const r = spawnSync(HELM, ["template", "task-manager", dir, "-n", "task-manager", "--kube-version", KUBE_VERSION, ...args], { env, encoding: "utf8" });
-    return parse({ status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr });
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+    return dir;
+  }, args);
 }
 
 function parse(r: HelmResult): K8sObject[] {

@@ -106,6 +106,19 @@ describe("global.imageRegistry and global.imagePullSecrets", () => {
     expect(podSpecOf(find(o, "Deployment", "task-manager-frontend")).containers[0].image).toBe("mirror.example/task-manager/frontend:0.1.0");
   });
 
+  it("an image given a digest is pulled by it, through the registry, whatever its tag", () => {
+    const digest = `sha256:${"ab".repeat(32)}`;
+    const o = render(valuesFile({
+      global: { imageRegistry: "registry.example:5000" },
+      "backend-api": { image: { tag: "moved", digest } }, postgresql: { image: { digest } }, tests: { image: { digest } },
+    }));
+    expect(podSpecOf(find(o, "Deployment", "task-manager-backend-api")).containers[0].image).toBe(`registry.example:5000/task-manager/backend-api@${digest}`);
+    expect(podSpecOf(find(o, "Deployment", "task-manager-backend-api")).initContainers[0].image).toBe(`registry.example:5000/task-manager/backend-api@${digest}`);
+    expect(podSpecOf(find(o, "StatefulSet", "task-manager-postgresql")).containers[0].image).toBe(`registry.example:5000/library/postgres@${digest}`);
+    expect(podSpecOf(find(o, "Pod", "task-manager-test-api-roundtrip")).containers[0].image).toBe(`registry.example:5000/task-manager/frontend@${digest}`);
+    expect(podSpecOf(find(o, "Deployment", "task-manager-frontend")).containers[0].image).toBe("registry.example:5000/task-manager/frontend:0.1.0");
+  });
+
   it("by default each image is its own and no pod has pull secrets", () => {
     const d = render();
     for (const o of withPods(d)) expect(podSpecOf(o).imagePullSecrets, o.metadata.name).toBeUndefined();

@@ -94,7 +94,7 @@ describe("non-default ports: everything that depends on a port follows it", () =
   });
 
   it("an external database's port is the backend's egress port", () => {
-    const ext = render([...args, ...set({ "postgresql.enabled": false, "global.database.host": "db.example", "global.database.password": "x" })]);
+    const ext = render([...args, ...set({ "global.database.mode": "external", "postgresql.enabled": false, "global.database.host": "db.example", "global.database.password": "x" })]);
     expect(find(ext, "NetworkPolicy", "task-manager-backend-api").spec.egress[0]).toEqual({ ports: [{ port: 6543, protocol: "TCP" }] });
     expect(find(ext, "ConfigMap", "task-manager-config").data.PGPORT).toBe("6543");
   });

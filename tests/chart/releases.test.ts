@@ -2,12 +2,11 @@
 // artifacthub.io/changes; every other entry names the commit it was released from, whose chart
 // has that version; versions only grow (SemVer), newest first.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse, parseAllDocuments } from "yaml";
-import { chartDir, find, helm, KUBE_VERSION, repoRoot, type K8sObject } from "./helm.js";
+import { parse } from "yaml";
+import { chartDir, find, renderScratch, repoRoot, type K8sObject } from "./helm.js";
 import { CHART_YAML, chartAnnotation, changesAnnotation, releases } from "./releases.mjs";
 
 /**
@@ -16,8 +15,7 @@ import { CHART_YAML, chartAnnotation, changesAnnotation, releases } from "./rele
  * release's values whole, so no value new since then has a default.
  */
 function renderWithValuesOf(commit: string, args: string[] = []): K8sObject[] {
-  const scratch = mkdtempSync(join(tmpdir(), "chart-reuse-"));
-  try {
+  return renderScratch((scratch) => {
     const copy = join(scratch, "task-manager");
     cpSync(chartDir, copy, { recursive: true });
     const charts = ["", ...readdirSync(join(chartDir, "charts")).map((c) => `charts/${c}/`)];
@@ -28,11 +26,8 @@ function renderWithValuesOf(commit: string, args: string[] = []): K8sObject[] {
       if (!known) rmSync(join(copy, dir, "values.yaml"), { force: true });
       else writeFileSync(join(copy, dir, "values.yaml"), execFileSync("git", ["show", `${commit}:${path}`], { cwd: repoRoot, encoding: "utf8" }));
     }
-    const out = helm(["template", "task-manager", copy, "-n", "task-manager", "--kube-version", KUBE_VERSION, ...args]);
-    return parseAllDocuments(out).map((d) => d.toJS() as K8sObject | null).filter((o): o is K8sObject => o !== null);
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+    return copy;
+  }, args);
 }
 
 const chart = () => parse(readFileSync(CHART_YAML, "utf8"));
@@ -48,16 +43,13 @@ describe("releases (CHANGELOG.md)", () => {
 
   it("an upgrade from the previous release leaves the database's pod template as it was, so PostgreSQL is not restarted", () => {
     const previous = all.find((release) => release.commit)!;
-    const scratch = mkdtempSync(join(tmpdir(), "chart-previous-"));
-    try {
+    const args = ["--set", "global.database.password=the-same-in-both-renders"];
+    const old = renderScratch((scratch) => {
       execFileSync("bash", ["-c", `git archive ${previous.commit} charts/task-manager | tar -x -C "${scratch}"`], { cwd: repoRoot });
-      const args = ["-n", "task-manager", "--kube-version", KUBE_VERSION, "--set", "global.database.password=the-same-in-both-renders"];
-      const old = parseAllDocuments(helm(["template", "task-manager", join(scratch, "charts/task-manager"), ...args])).map((d) => d.toJS() as K8sObject);
-      const podTemplate = (objects: K8sObject[]) => find(objects, "StatefulSet", "task-manager-postgresql").spec.template;
-      expect(podTemplate(renderWithValuesOf(previous.commit!, args.slice(4)))).toEqual(podTemplate(old.filter(Boolean)));
-    } finally {
-      rmSync(scratch, { recursive: true, force: true });
-    }
+      return join(scratch, "charts/task-manager");
+    }, args);
+    const podTemplate = (objects: K8sObject[]) => find(objects, "StatefulSet", "task-manager-postgresql").spec.template;
+    expect(podTemplate(renderWithValuesOf(previous.commit!, args))).toEqual(podTemplate(old));
   });
 
   it("the chart renders with the previous release's values alone, as helm upgrade --reuse-values from it renders", () => {

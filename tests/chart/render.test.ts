@@ -233,13 +233,19 @@ describe("fullnameOverride and checksums", () => {
   });
 });
 
-describe("external database (postgresql.enabled=false)", () => {
-  const objs = render(["--set", "postgresql.enabled=false", "--set", "global.database.host=db.example.internal", "--set", "global.database.port=6432", "--set", "global.database.password=s3cret", "--set", "global.database.sslmode=require"]);
+describe("external database (global.database.mode=external)", () => {
+  const objs = render(["--set", "global.database.mode=external", "--set", "postgresql.enabled=false", "--set", "global.database.host=db.example.internal", "--set", "global.database.port=6432", "--set", "global.database.password=s3cret", "--set", "global.database.sslmode=require"]);
 
   it("renders no PostgreSQL and points the backend at the external host", () => {
     expect(objs.filter((o) => o.metadata.name.includes("postgresql"))).toEqual([]);
     expect(find(objs, "ConfigMap", "task-manager-config").data).toMatchObject({ PGHOST: "db.example.internal", PGPORT: "6432", PGSSLMODE: "require" });
     expect(Buffer.from(find(objs, "Secret", "task-manager-db").data.password, "base64").toString()).toBe("s3cret");
+  });
+  it("a host alone, as values from before global.database.mode give it, still chooses the external database", () => {
+    const before = render(["--set", "postgresql.enabled=false", "--set", "global.database.host=db.example.internal", "--set", "global.database.port=6432", "--set", "global.database.password=s3cret", "--set", "global.database.sslmode=require"]);
+    expect(kinds(before)).toEqual(kinds(objs));
+    expect(find(before, "ConfigMap", "task-manager-config").data).toEqual(find(objs, "ConfigMap", "task-manager-config").data);
+    expect(find(before, "Secret", "task-manager-db").data).toEqual(find(objs, "Secret", "task-manager-db").data);
   });
 });
 

@@ -9,9 +9,13 @@
 // Vegeta sends every request at its planned time whatever the answers, so it cannot chain a create
 // to the delete of the task it made: the tasks that are read, patched and deleted are created just
 // before the attack, and every task the run made is deleted after it (titles start `load NAME`).
-// Every response is checked (status and body); the run ends with one line
-//   load NAME: requests N, failed F (by status ...), p50 .., p95 .., p99 .., max .., thresholds ok|FAILED
-// and exits 1 when a request failed or a threshold was crossed (2: it could not run).
+// Each create carries an Idempotency-Key, as a client that may retry sends it. Every response is
+// checked (status and body), and after the attack every create that was answered 201 is looked for
+// among the run's tasks: found, and found once (a task lost or doubled by a failover shows here).
+// The run ends with one line
+//   load NAME: requests N, failed F (by status ...), p50 .., p95 .., p99 .., max .., .../s for ..s,
+//   thresholds ok|FAILED, creates: A acknowledged, L lost, D doubled
+// and exits 1 when a request failed, a threshold was crossed or a create was lost or doubled (2: it could not run).
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +31,7 @@ const PROFILES = {
 const ROUND = ['list', 'page', 'create', 'get', 'list', 'page', 'patch', 'delete'];
 const STATUSES = ['todo', 'in_progress', 'done'];
 const READ_POOL = 8;
+const PAGE = 100;
 const MAX_FAILURE_LINES = 20;
 
 function usage(message) {
@@ -137,7 +142,7 @@ async function deleteTasks(base, headers, ids) {
 }
 
 /** The targets, in Vegeta's JSON format (one per line), and the ids each kind of request uses. */
-function targets(base, headers, label, total, readIds, deleteIds) {
+function targets(base, headers, label, keyPrefix, total, readIds, deleteIds) {
   const api = headers.api;
   const json = { ...api, 'Content-Type': ['application/json'] };
   const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64');
@@ -149,7 +154,8 @@ function targets(base, headers, label, total, readIds, deleteIds) {
     if (kind === 'page') lines.push({ method: 'GET', url: `${base}/`, header: headers.page });
     else if (kind === 'list') lines.push({ method: 'GET', url: `${base}/api/tasks?limit=20`, header: api });
     else if (kind === 'create') {
-      lines.push({ method: 'POST', url: `${base}/api/tasks`, header: json, body: b64({ title: `${label} ${i}`, priority: 'medium', tags: ['load'] }) });
+      const header = { ...json, 'Idempotency-Key': [`${keyPrefix}-${i}`] };
+      lines.push({ method: 'POST', url: `${base}/api/tasks`, header, body: b64({ title: `${label} ${i}`, priority: 'medium', tags: ['load'] }) });
     } else if (kind === 'get') lines.push({ method: 'GET', url: `${base}/api/tasks/${readIds[reads++ % readIds.length]}`, header: api });
     else if (kind === 'patch') {
       lines.push({ method: 'PATCH', url: `${base}/api/tasks/${readIds[reads++ % readIds.length]}`, header: json, body: b64({ status: STATUSES[i % STATUSES.length] }) });
@@ -237,9 +243,32 @@ function run(cmd, args, limitMs, stdout = 'inherit') {
   });
 }
 
+/**
+ * The run's tasks as the API lists them (`q` = the run's label, every page): the acknowledged
+ * creates missing there (lost) and the titles there more than once (doubled). A task found that
+ * no 201 announced (its create answered otherwise, yet committed) joins `made`, to be deleted.
+ */
+async function checkCreates(base, headers, label, acknowledged, made) {
+  const count = new Map();
+  let cursor = '';
+  do {
+    const { status, text } = await api(base, headers, 'GET', `/api/tasks?limit=${PAGE}&q=${encodeURIComponent(label)}${cursor && `&cursor=${encodeURIComponent(cursor)}`}`);
+    if (status !== 200) throw new Error(`listing the run's tasks: GET /api/tasks -> ${status} ${text.slice(0, 200)}`);
+    const page = JSON.parse(text);
+    for (const task of page.items) {
+      count.set(task.title, (count.get(task.title) ?? 0) + 1);
+      if (!acknowledged.has(task.id)) made.add(task.id);
+      acknowledged.delete(task.id);
+    }
+    cursor = page.nextCursor ?? '';
+  } while (cursor);
+  return { lost: acknowledged.size, doubled: [...count.values()].filter((n) => n > 1).length };
+}
+
 /** Creates the tasks the attack uses (ids added to `made`), attacks, and checks every result. */
 async function measure(opts, vegeta, made) {
-  const label = `load ${opts.name} ${Date.now()}`;
+  const runId = `${opts.name}-${Date.now()}`;
+  const label = `load ${opts.name} ${runId.slice(opts.name.length + 1)}`;
   const total = opts.rate * opts.seconds;
   const deleteCount = Math.ceil(total / ROUND.length);
   const t0 = Date.now();
@@ -251,9 +280,10 @@ async function measure(opts, vegeta, made) {
   const byName = {};
   const byStatus = {};
   const failures = [];
+  const acknowledged = new Set();
   const dir = mkdtempSync(join(tmpdir(), 'load-'));
   try {
-    await attack(vegeta, dir, targets(opts.base, opts.headers, label, total, readIds, deleteIds), opts.rate, opts.seconds, (r) => {
+    await attack(vegeta, dir, targets(opts.base, opts.headers, label, `load-${runId}`, total, readIds, deleteIds), opts.rate, opts.seconds, (r) => {
       const name = endpoint(r.method, r.url);
       const body = r.body ? Buffer.from(r.body, 'base64').toString() : '';
       const latency = r.latency / 1e6;
@@ -264,13 +294,18 @@ async function measure(opts, vegeta, made) {
         byName[name].failed++;
         byStatus[r.code] = (byStatus[r.code] ?? 0) + 1;
         failures.push(`failed: ${name} ${r.url} -> ${r.code} after ${latency.toFixed(0)} ms: ${why} ${body.slice(0, 160).replace(/\s+/g, ' ')}`);
-      } else if (name === 'POST /api/tasks') made.add(JSON.parse(body).id);
+      } else if (name === 'POST /api/tasks') {
+        made.add(JSON.parse(body).id);
+        acknowledged.add(JSON.parse(body).id);
+      }
       else if (name === 'DELETE /api/tasks/{id}') made.delete(r.url.slice(r.url.lastIndexOf('/') + 1));
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { all, byName, byStatus, failures };
+  const acknowledgedCount = acknowledged.size;
+  const creates = { acknowledged: acknowledgedCount, ...(await checkCreates(opts.base, opts.headers.api, label, acknowledged, made)) };
+  return { all, byName, byStatus, failures, creates };
 }
 
 async function main() {
@@ -286,7 +321,7 @@ async function main() {
   } finally {
     kept = await deleteTasks(opts.base, opts.headers.api, made);
   }
-  const { all, byName, byStatus, failures } = results;
+  const { all, byName, byStatus, failures, creates } = results;
 
   for (const line of failures.slice(0, MAX_FAILURE_LINES)) console.error(line);
   if (failures.length > MAX_FAILURE_LINES) console.error(`... and ${failures.length - MAX_FAILURE_LINES} more failed requests`);
@@ -306,12 +341,13 @@ async function main() {
   console.log(`load ${opts.name}: requests ${overall.requests}, failed ${failed} (by status: ${statusText}), ` +
     `p50 ${ms(overall.p50)}, p95 ${ms(overall.p95)}, p99 ${ms(overall.p99)}, max ${ms(overall.max)}, ` +
     `${opts.rate}/s for ${opts.seconds}s, thresholds ${crossed.length ? `FAILED (${crossed.join(', ')})` : 'ok'}` +
+    `, creates: ${creates.acknowledged} acknowledged, ${creates.lost} lost, ${creates.doubled} doubled` +
     (kept ? `, ${kept} tasks of the run could not be deleted` : ''));
   if (opts.summary) {
     const endpoints = Object.fromEntries(Object.entries(byName).map(([n, e]) => [n, { ...stats(e.latencies), failed: e.failed }]));
-    writeFileSync(opts.summary, JSON.stringify({ name: opts.name, ...overall, failed, byStatus, rate: opts.rate, seconds: opts.seconds, crossed, endpoints }));
+    writeFileSync(opts.summary, JSON.stringify({ name: opts.name, ...overall, failed, byStatus, rate: opts.rate, seconds: opts.seconds, crossed, endpoints, creates }));
   }
-  process.exitCode = failed === 0 && crossed.length === 0 ? 0 : 1;
+  process.exitCode = failed === 0 && crossed.length === 0 && creates.lost === 0 && creates.doubled === 0 ? 0 : 1;
 }
 
 main().catch((err) => {

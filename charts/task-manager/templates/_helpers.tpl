@@ -1,12 +1,22 @@
-{{/* Fails on a database configuration that names no database, or two. */}}
+{{/* Fails on a database configuration that names no database, or two, naming the value to set. */}}
 {{- define "task-manager.validate" -}}
-{{- if and (not .Values.postgresql.enabled) (not .Values.global.database.host) }}
-{{- fail "postgresql.enabled=false needs an external database: set global.database.host (and its password or existingSecret)" }}
+{{- $db := include "common.database" . | fromJson }}
+{{- if and (eq $db.mode "bundled") (not .Values.postgresql.enabled) }}
+{{- fail (printf "postgresql.enabled=false needs another database: set global.database.mode to external (with global.database.host) or cloudnative-pg") }}
 {{- end }}
-{{- if and .Values.postgresql.enabled .Values.global.database.host }}
-{{- fail "global.database.host is set while postgresql.enabled=true: set postgresql.enabled=false to use the external database" }}
+{{- if and (ne $db.mode "bundled") .Values.postgresql.enabled }}
+{{- fail (printf "global.database.mode=%s%s runs no bundled PostgreSQL: set postgresql.enabled=false too" $db.mode (ternary " (global.database.host is set)" "" (ne $db.mode .Values.global.database.mode))) }}
 {{- end }}
-{{- $tracing := include "task-manager.tracing" . | fromJson }}
+{{- if and (eq $db.mode "external") (not $db.host) }}
+{{- fail "global.database.mode=external needs global.database.host (and its password or existingSecret)" }}
+{{- end }}
+{{- if and (eq $db.mode "cloudnative-pg") $db.host }}
+{{- fail "global.database.host is set while global.database.mode=cloudnative-pg, whose database is the Cluster's: leave global.database.host empty" }}
+{{- end }}
+{{- if eq $db.mode "cloudnative-pg" }}
+{{- include "task-manager.cloudnativePg.validate" . }}
+{{- end }}
+{{- $tracing := include "common.tracing" . | fromJson }}
 {{- if and $tracing.enabled (not $tracing.endpoint) }}
 {{- fail "global.tracing.enabled=true needs global.tracing.endpoint: the OTLP/HTTP URL of a collector, e.g. http://otel-collector.observability:4318" }}
 {{- end }}
@@ -22,13 +32,49 @@
 {{- printf "http://%s:%v" (include "task-manager.componentFullname" .) (index .root.Subcharts .name).Values.service.port -}}
 {{- end -}}
 
-{{/* PGHOST: the external host, else the bundled PostgreSQL Service. */}}
+{{/* PGHOST: the external host, the CloudNativePG primary's Service (its Pooler's, when on), else the bundled PostgreSQL Service. */}}
 {{- define "task-manager.dbHost" -}}
-{{- if .Values.global.database.host -}}
-{{- .Values.global.database.host -}}
+{{- $db := include "common.database" . | fromJson }}
+{{- if eq $db.mode "external" -}}
+{{- $db.host -}}
+{{- else if eq $db.mode "cloudnative-pg" -}}
+{{- include "common.names.cnpgCluster" . }}{{ ternary "-pooler-rw" "-rw" .Values.cloudnativePg.pooler.enabled -}}
 {{- else -}}
 {{- include "task-manager.componentFullname" (dict "root" . "name" "postgresql") -}}
 {{- end -}}
+{{- end -}}
+
+{{/* Fails on cloudnative-pg values that cannot work, naming the value, and when the cluster lacks the operator or the plugin they need. */}}
+{{- define "task-manager.cloudnativePg.validate" -}}
+{{- $cnpg := .Values.cloudnativePg }}
+{{- if not (.Capabilities.APIVersions.Has "postgresql.cnpg.io/v1/Cluster") }}
+{{- fail "global.database.mode=cloudnative-pg needs the CloudNativePG operator, and this cluster has no postgresql.cnpg.io/v1 Cluster: install the operator first (https://cloudnative-pg.io/documentation/current/installation_upgrade/; the chart README, High availability)" }}
+{{- end }}
+{{- if .Values.global.database.password }}
+{{- fail "global.database.password is not used with global.database.mode=cloudnative-pg: the operator generates the password (Secret <release>-postgresql-app), or set global.database.existingSecret to a kubernetes.io/basic-auth Secret" }}
+{{- end }}
+{{- if and $cnpg.synchronous.enabled (ge (int $cnpg.synchronous.number) (int $cnpg.instances)) }}
+{{- fail (printf "cloudnativePg.synchronous.number (%d) must be below cloudnativePg.instances (%d): that many replicas confirm each commit; for a single instance set cloudnativePg.synchronous.enabled=false" (int $cnpg.synchronous.number) (int $cnpg.instances)) }}
+{{- end }}
+{{- if or $cnpg.backup.enabled $cnpg.recovery.enabled }}
+{{- $why := ternary "cloudnativePg.backup.enabled" "cloudnativePg.recovery.enabled" $cnpg.backup.enabled }}
+{{- if not (.Capabilities.APIVersions.Has "barmancloud.cnpg.io/v1/ObjectStore") }}
+{{- fail (printf "%s needs the Barman Cloud plugin of CloudNativePG, and this cluster has no barmancloud.cnpg.io/v1 ObjectStore: install the plugin first (https://cloudnative-pg.io/plugin-barman-cloud/docs/installation/)" $why) }}
+{{- end }}
+{{- range $key := list "endpoint" "bucket" "existingSecret" }}
+{{- if not (index $.Values.backup.s3 $key) }}
+{{- fail (printf "backup.s3.%s is required with %s: the Cluster's backups go to that S3 bucket" $key $why) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if $cnpg.recovery.enabled }}
+{{- if not $cnpg.recovery.serverName }}
+{{- fail "cloudnativePg.recovery.serverName is required with cloudnativePg.recovery.enabled: the server name the Cluster to recover from backed up under" }}
+{{- end }}
+{{- if and $cnpg.backup.enabled (eq $cnpg.recovery.serverName ($cnpg.backup.serverName | default (include "common.names.cnpgCluster" .))) }}
+{{- fail (printf "cloudnativePg.backup.serverName: the recovered Cluster would archive its WAL under %s, the server it recovers from; set another name" $cnpg.recovery.serverName) }}
+{{- end }}
+{{- end }}
 {{- end -}}
 
 {{/* Fails on backup values that cannot work, naming the value. */}}
@@ -151,13 +197,4 @@ Usage: {{ include "task-manager.alertFor" (list STATE ALERT DEFAULT) }}   STATE:
 {{- $alert := index . 1 }}
 {{- $_ := set $state "alerts" (append $state.alerts $alert) }}
 {{- dig $alert (index . 2) ($state.root.Values.monitoring.prometheusRule.for | default dict) -}}
-{{- end -}}
-
-{{/*
-global.tracing as JSON, with its defaults when the values lack it: `helm upgrade --reuse-values`
-from a release before 0.4.0 brings that release's values, which have no global.tracing.
-Usage: {{- $tracing := include "task-manager.tracing" . | fromJson }}
-*/}}
-{{- define "task-manager.tracing" -}}
-{{- dig "tracing" (dict "enabled" false "endpoint" "") .Values.global | toJson -}}
 {{- end -}}

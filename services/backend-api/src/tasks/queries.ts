@@ -32,7 +32,9 @@ function taskObject(document: string, creator: string, assignee: string): string
 /**
  * The text without its last byte (a document's closing brace, ASCII in every server encoding),
  * cut as bytes: left(text, -1) counts the characters of the whole document, twice, in a
- * multibyte database, and that was half of the list's time in PostgreSQL.
+ * multibyte database, and that was half of the list's time in PostgreSQL. `text` is written
+ * twice: callers pass a column, or a coalesce whose function branch runs only for a task stored
+ * before its document was (and then, twice, for that task alone).
  */
 function withoutLastByte(text: string): string {
   return `convert_from(substr(convert_to(${text}, getdatabaseencoding()), 1, octet_length(${text}) - 1), getdatabaseencoding())`;

@@ -6,12 +6,24 @@ and compares).
 */}}
 
 {{/*
-`global.database` over its defaults, as JSON.
+`global.database` over its defaults, as JSON, its `mode` the one in effect.
 Usage: {{ $db := include "common.database" . | fromJson }}{{ $db.port }}
 */}}
 {{- define "common.database" -}}
-{{- $defaults := dict "host" "" "port" 5432 "name" "taskmanager" "user" "taskmanager" "password" "" "existingSecret" "" "existingSecretPasswordKey" "password" "sslmode" "disable" -}}
-{{- merge (deepCopy (dig "database" dict (.Values.global | default dict))) $defaults | toJson -}}
+{{- $defaults := dict "mode" "bundled" "host" "" "port" 5432 "name" "taskmanager" "user" "taskmanager" "password" "" "existingSecret" "" "existingSecretPasswordKey" "password" "sslmode" "disable" -}}
+{{- $db := merge (deepCopy (dig "database" dict (.Values.global | default dict))) $defaults -}}
+{{- /* Before 0.4.0 a host alone chose the external database; it still does. */ -}}
+{{- if and $db.host (eq $db.mode "bundled") }}{{ $_ := set $db "mode" "external" }}{{ end -}}
+{{- toJson $db -}}
+{{- end -}}
+
+{{/*
+`global.tracing` over its defaults, as JSON: `helm upgrade --reuse-values` from a release before
+0.4.0 brings values that have no `global.tracing`.
+Usage: {{- $tracing := include "common.tracing" . | fromJson }}
+*/}}
+{{- define "common.tracing" -}}
+{{- merge (deepCopy (dig "tracing" dict (.Values.global | default dict))) (dict "enabled" false "endpoint" "") | toJson -}}
 {{- end -}}
 
 {{/*

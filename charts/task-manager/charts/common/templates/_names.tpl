@@ -55,7 +55,7 @@ Usage: {{ include "common.names.serviceAccount" . }}
 The umbrella's objects every component reads, named from the release alone so that a subchart
 rendered on its own names the same objects: the ConfigMap with the app configuration (PG*,
 BACKEND_API_URL, settings) and the Secret with the database password (`global.database.existingSecret`,
-else <release>-db) with its key.
+else, in `cloudnative-pg` mode, the `<cluster>-app` Secret the operator generates, else <release>-db) with its key.
 Usage: {{ include "common.names.configMap" . }}  {{ include "common.names.dbSecret" . }}  {{ include "common.names.dbSecretKey" . }}
 */}}
 {{- define "common.names.configMap" -}}
@@ -63,9 +63,27 @@ Usage: {{ include "common.names.configMap" . }}  {{ include "common.names.dbSecr
 {{- end -}}
 
 {{- define "common.names.dbSecret" -}}
-{{- default (printf "%s-db" .Release.Name | trunc 63 | trimSuffix "-") (include "common.database" . | fromJson).existingSecret -}}
+{{- $db := include "common.database" . | fromJson }}
+{{- if $db.existingSecret -}}
+{{- $db.existingSecret -}}
+{{- else if eq $db.mode "cloudnative-pg" -}}
+{{- printf "%s-app" (include "common.names.cnpgCluster" .) -}}
+{{- else -}}
+{{- printf "%s-db" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "common.names.dbSecretKey" -}}
 {{- (include "common.database" . | fromJson).existingSecretPasswordKey -}}
+{{- end -}}
+
+
+{{/*
+Name of the CloudNativePG Cluster (global.database.mode=cloudnative-pg), from the release alone so
+that every component names it alike. The operator derives its Services (`-rw`, `-ro`, `-r`), its
+Secrets (`-app`, ...) and its pods from it; 50 characters leave room for those suffixes.
+Usage: {{ include "common.names.cnpgCluster" . }}
+*/}}
+{{- define "common.names.cnpgCluster" -}}
+{{- printf "%s-postgresql" .Release.Name | trunc 50 | trimSuffix "-" -}}
 {{- end -}}

@@ -52,7 +52,7 @@ any address, while spans are exported (global.tracing.enabled); nothing otherwis
 Usage: {{- include "common.networkPolicy.tracingEgress" . | nindent 4 }}
 */}}
 {{- define "common.networkPolicy.tracingEgress" -}}
-{{- $tracing := dig "tracing" dict (.Values.global | default dict) }}
+{{- $tracing := include "common.tracing" . | fromJson }}
 {{- if $tracing.enabled }}
 {{- $url := urlParse $tracing.endpoint }}
 {{- $port := regexFind "[0-9]+$" (regexFind ":[0-9]+$" $url.host) | default (ternary "443" "80" (eq $url.scheme "https")) }}
@@ -61,6 +61,24 @@ Usage: {{- include "common.networkPolicy.tracingEgress" . | nindent 4 }}
     - port: {{ $port | int }}
       protocol: TCP
 {{- end }}
+{{- end -}}
+
+{{/*
+Egress rule: PostgreSQL's port on the database pods, by `global.database.mode`: the bundled
+PostgreSQL's, the CloudNativePG Cluster's instances and Pooler, or (external: its address is not
+known here) any address.
+Usage: {{- include "common.networkPolicy.databaseEgress" . | nindent 4 }}
+*/}}
+{{- define "common.networkPolicy.databaseEgress" -}}
+{{- $db := include "common.database" . | fromJson }}
+{{- $rule := dict "ports" (list (dict "port" (int $db.port) "protocol" "TCP")) }}
+{{- if eq $db.mode "bundled" }}
+{{- $_ := set $rule "to" (list (dict "podSelector" (dict "matchLabels" (include "common.labels.peer" (dict "name" "postgresql" "context" .) | fromYaml)))) }}
+{{- else if eq $db.mode "cloudnative-pg" }}
+{{- /* The Cluster's instances and its Pooler's pods both carry the cluster label. */}}
+{{- $_ := set $rule "to" (list (dict "podSelector" (dict "matchLabels" (dict "cnpg.io/cluster" (include "common.names.cnpgCluster" .))))) }}
+{{- end }}
+{{- toYaml (list $rule) }}
 {{- end -}}
 
 {{/*

@@ -1,12 +1,13 @@
 {{/*
-<repository>:<tag> of `image`, the tag defaulting to the chart's appVersion. With
+<repository>:<tag> of `image`, the tag defaulting to the chart's appVersion, or <repository>@<digest>
+when `image.digest` is set (the content pinned: a digest never moves, a tag may). With
 `global.imageRegistry` set, the image is pulled from that registry instead: it replaces the
 registry part of a repository that names one (`docker.io/library/postgres` ->
 `<registry>/library/postgres`: a mirror keeps the path) and prefixes one that does not
 (`task-manager/frontend` -> `<registry>/task-manager/frontend`). A first path component is a
 registry when it has a `.` or a `:` or is `localhost`, as in Docker's image references.
 Usage: image: {{ include "common.images.image" (dict "image" .Values.image "context" .) }}
-Params: image (a map with repository, tag), context (the chart's root context).
+Params: image (a map with repository, tag, digest), context (the chart's root context).
 */}}
 {{- define "common.images.image" -}}
 {{- $registry := dig "imageRegistry" "" (.context.Values.global | default dict) -}}
@@ -19,7 +20,11 @@ Params: image (a map with repository, tag), context (the chart's root context).
 {{- end -}}
 {{- $repository = printf "%s/%s" $registry $repository -}}
 {{- end -}}
+{{- if .image.digest -}}
+{{- printf "%s@%s" $repository .image.digest -}}
+{{- else -}}
 {{- printf "%s:%s" $repository (default .context.Chart.AppVersion .image.tag | toString) -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
@@ -122,7 +127,7 @@ OTEL_TRACES_EXPORTER and OTEL_EXPORTER_OTLP_ENDPOINT of an app container while s
 Usage: {{- include "common.env.tracing" . | nindent 12 }}
 */}}
 {{- define "common.env.tracing" -}}
-{{- if dig "tracing" "enabled" false (.Values.global | default dict) }}
+{{- if (include "common.tracing" . | fromJson).enabled }}
 {{- range list "OTEL_TRACES_EXPORTER" "OTEL_EXPORTER_OTLP_ENDPOINT" }}
 {{ include "common.env.config" (dict "key" . "context" $) }}
 {{- end }}
