@@ -4,7 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
-    setupFiles: ['test/log-scan.ts'],
+    // The guard first: it fixes postgres.js as it loads, and log-scan.ts's imports load it.
+    setupFiles: ['src/postgres-guard.ts', 'test/log-scan.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -124,14 +124,14 @@ async function inParallel(items, width, fn) {
   return results;
 }
 
-/** Creates `count` tasks; their ids are returned and added to `made`. */
-async function createTasks(base, headers, label, count, made) {
+/** Creates `count` tasks for the attack to `use` (read, patch, delete); each {id, version} is returned, its id added to `made`. */
+async function createTasks(base, headers, label, use, count, made) {
   return inParallel(Array.from({ length: count }, (_, i) => i), 4, async (i) => {
-    const { status, text } = await api(base, headers, 'POST', '/api/tasks', { title: `${label} fixture ${i}`, priority: 'low', tags: ['load'] });
+    const { status, text } = await api(base, headers, 'POST', '/api/tasks', { title: `${label} fixture ${use} ${i}`, priority: 'low', tags: ['load'] });
     if (status !== 201) throw new Error(`creating the fixture tasks: POST /api/tasks -> ${status} ${text.slice(0, 200)}`);
-    const { id } = JSON.parse(text);
+    const { id, version } = JSON.parse(text);
     made.add(id);
-    return id;
+    return { id, version };
   });
 }
 
@@ -142,13 +142,20 @@ async function deleteTasks(base, headers, ids) {
 }
 
 /** The targets, in Vegeta's JSON format (one per line), and the ids each kind of request uses. */
-function targets(base, headers, label, keyPrefix, total, readIds, deleteIds) {
+/**
+ * The attack's requests. Every write carries what makes it safe to repeat, as a client that
+ * retries sends it: a create its Idempotency-Key, a patch or delete the If-Match of the version
+ * its task was created with (each task is patched or deleted once, so that version is known).
+ */
+function targets(base, headers, label, keyPrefix, total, readIds, patched, deleted) {
   const api = headers.api;
   const json = { ...api, 'Content-Type': ['application/json'] };
   const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64');
   const lines = [];
   let reads = 0;
+  let patches = 0;
   let deletes = 0;
+  const ifMatch = (task) => ({ 'If-Match': [`"${task.version}"`] });
   for (let i = 0; i < total; i++) {
     const kind = ROUND[i % ROUND.length];
     if (kind === 'page') lines.push({ method: 'GET', url: `${base}/`, header: headers.page });
@@ -156,10 +163,14 @@ function targets(base, headers, label, keyPrefix, total, readIds, deleteIds) {
     else if (kind === 'create') {
       const header = { ...json, 'Idempotency-Key': [`${keyPrefix}-${i}`] };
       lines.push({ method: 'POST', url: `${base}/api/tasks`, header, body: b64({ title: `${label} ${i}`, priority: 'medium', tags: ['load'] }) });
-    } else if (kind === 'get') lines.push({ method: 'GET', url: `${base}/api/tasks/${readIds[reads++ % readIds.length]}`, header: api });
+    } else if (kind === 'get') lines.push({ method: 'GET', url: `${base}/api/tasks/${readIds[reads++ % readIds.length].id}`, header: api });
     else if (kind === 'patch') {
-      lines.push({ method: 'PATCH', url: `${base}/api/tasks/${readIds[reads++ % readIds.length]}`, header: json, body: b64({ status: STATUSES[i % STATUSES.length] }) });
-    } else lines.push({ method: 'DELETE', url: `${base}/api/tasks/${deleteIds[deletes++]}`, header: api });
+      const task = patched[patches++];
+      lines.push({ method: 'PATCH', url: `${base}/api/tasks/${task.id}`, header: { ...json, ...ifMatch(task) }, body: b64({ status: STATUSES[i % STATUSES.length] }) });
+    } else {
+      const task = deleted[deletes++];
+      lines.push({ method: 'DELETE', url: `${base}/api/tasks/${task.id}`, header: { ...api, ...ifMatch(task) } });
+    }
   }
   return lines.map((t) => JSON.stringify(t)).join('\n') + '\n';
 }
@@ -262,7 +273,7 @@ async function checkCreates(base, headers, label, acknowledged, made) {
     }
     cursor = page.nextCursor ?? '';
   } while (cursor);
-  return { lost: acknowledged.size, doubled: [...count.values()].filter((n) => n > 1).length };
+  return { lost: acknowledged.size, doubled: [...count].filter(([title, n]) => n > 1 && !title.startsWith(`${label} fixture `)).length };
 }
 
 /** Creates the tasks the attack uses (ids added to `made`), attacks, and checks every result. */
@@ -270,11 +281,12 @@ async function measure(opts, vegeta, made) {
   const runId = `${opts.name}-${Date.now()}`;
   const label = `load ${opts.name} ${runId.slice(opts.name.length + 1)}`;
   const total = opts.rate * opts.seconds;
-  const deleteCount = Math.ceil(total / ROUND.length);
+  const perKind = Math.ceil(total / ROUND.length);
   const t0 = Date.now();
-  const readIds = await createTasks(opts.base, opts.headers.api, label, READ_POOL, made);
-  const deleteIds = await createTasks(opts.base, opts.headers.api, label, deleteCount, made);
-  console.log(`load: ${READ_POOL + deleteCount} tasks created for the attack to read, update and delete (${Date.now() - t0} ms)`);
+  const readIds = await createTasks(opts.base, opts.headers.api, label, 'read', READ_POOL, made);
+  const patched = await createTasks(opts.base, opts.headers.api, label, 'patch', perKind, made);
+  const deleted = await createTasks(opts.base, opts.headers.api, label, 'delete', perKind, made);
+  console.log(`load: ${READ_POOL + 2 * perKind} tasks created for the attack to read, update and delete (${Date.now() - t0} ms)`);
 
   const all = [];
   const byName = {};
@@ -283,7 +295,7 @@ async function measure(opts, vegeta, made) {
   const acknowledged = new Set();
   const dir = mkdtempSync(join(tmpdir(), 'load-'));
   try {
-    await attack(vegeta, dir, targets(opts.base, opts.headers, label, `load-${runId}`, total, readIds, deleteIds), opts.rate, opts.seconds, (r) => {
+    await attack(vegeta, dir, targets(opts.base, opts.headers, label, `load-${runId}`, total, readIds, patched, deleted), opts.rate, opts.seconds, (r) => {
       const name = endpoint(r.method, r.url);
       const body = r.body ? Buffer.from(r.body, 'base64').toString() : '';
       const latency = r.latency / 1e6;

@@ -6,6 +6,7 @@ import { OidcSignIn } from './accounts/oidc.js';
 import { accountsRouter } from './accounts/routes.js';
 import type { Config } from './config.js';
 import type { Database } from './db.js';
+import { isTransient, oneRetryBudgetPerRequest } from './db-retry.js';
 import { missingMigrations } from './migrations/files.js';
 import { openApiDocument } from './tasks/openapi.js';
 import { tasksRouter } from './tasks/routes.js';
@@ -23,11 +24,22 @@ export interface AppParts {
 /** Room for a 10,000-character description even when every character arrives \u-escaped. */
 export const BODY_LIMIT = '256kb';
 
-/** Readiness: the database answers and holds every migration this build knows. */
+/**
+ * Readiness: the database answers, takes writes, and holds every migration this build knows. A
+ * server that answers read-only is a standby or a primary being demoted: while no writable primary
+ * is reached, this pod is not ready (its writes would only wait and fail). Liveness never asks.
+ */
 export function databaseReadiness(db: Database): ReadinessCheck {
   return async (): Promise<ReadinessReport> => {
     try {
-      const missing = await missingMigrations(db.sql);
+      const [[state], missing] = await Promise.all([
+        db.sql<{ recovery: boolean; readOnly: boolean }[]>`select pg_is_in_recovery() as recovery, current_setting('transaction_read_only') = 'on' as "readOnly"`,
+        missingMigrations(db.sql),
+      ]);
+      if (state!.readOnly) {
+        const why = state!.recovery ? 'a standby, in recovery' : 'default_transaction_read_only is on';
+        return { ready: false, checks: { database: { ok: false, detail: `read-only (${why}): no writable primary` } } };
+      }
       return missing.length === 0
         ? { ready: true, checks: { database: { ok: true }, migrations: { ok: true } } }
         : { ready: false, checks: { database: { ok: true }, migrations: { ok: false, detail: `pending: ${missing.join(', ')}` } } };
@@ -38,22 +50,18 @@ export function databaseReadiness(db: Database): ReadinessCheck {
   };
 }
 
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
-  'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED',
-  '57P01', '57P02', '57P03', '53300', '40001', '40P01',
-]);
-
 /**
- * Database trouble is not the client's fault and not a bug either: while PostgreSQL restarts
- * or the schema is still being migrated, answer 503 with Retry-After instead of a 500.
+ * Database trouble is not the client's fault and not a bug either: while PostgreSQL restarts,
+ * fails over or the schema is still being migrated, answer 503 with Retry-After instead of a
+ * 500. db-retry.ts has already tried again where that was safe.
  */
 const databaseErrors: ErrorRequestHandler = (error, req, res, next) => {
   const code = (error as { code?: string }).code ?? '';
-  if (UNAVAILABLE_CODES.has(code) || code.startsWith('08')) {
+  if (isTransient(error)) {
     req.log.warn({ code }, 'database unavailable');
     res.set('Retry-After', '1');
-    return next(HttpProblem.of(503, 'The database is unavailable; try again shortly.'));
+    const detail = code === '25006' ? 'The database accepts no writes right now (a failover is under way); try again shortly.' : 'The database is unavailable; try again shortly.';
+    return next(HttpProblem.of(503, detail));
   }
   if (code === '42P01' || code === '42704') {
     res.set('Retry-After', '5');
@@ -140,6 +148,7 @@ export function createApp({ db, logger, metrics, health, credentials, config, tr
   const app = createServiceApp({ logger, metrics, tracer });
   app.set('trust proxy', trustProxyValue(config.trustProxy));
   app.use(health.router());
+  app.use(oneRetryBudgetPerRequest);
   app.get('/api/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });

@@ -10,6 +10,8 @@ export interface Config {
   logLevel: LogLevel;
   poolSize: number;
   connectTimeoutSeconds: number;
+  /** DB_RETRY_BUDGET_MS: how long a request's database call may be tried again through a failover (db-retry.ts). */
+  retryBudgetMs: number;
   migrateOnStart: boolean;
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
@@ -79,6 +81,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     poolSize: read.integer('DB_POOL_SIZE', 10, { min: 1, max: 100 }),
     connectTimeoutSeconds: read.integer('DB_CONNECT_TIMEOUT_SECONDS', 60, { min: 1, max: 3600 }),
+    // Below the frontend's BACKEND_TIMEOUT_MS (5000): a request held through a failover still gets its answer, or a 503, in time.
+    retryBudgetMs: read.integer('DB_RETRY_BUDGET_MS', 4000, { min: 0, max: 60_000 }),
     migrateOnStart: read.oneOf('MIGRATE_ON_START', ['true', 'false'] as const, 'false') === 'true',
     shutdownDelayMs: read.integer('SHUTDOWN_DELAY_SECONDS', 0, { min: 0, max: 300 }) * 1000,
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_SECONDS', 10, { min: 1, max: 600 }) * 1000,

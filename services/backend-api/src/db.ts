@@ -1,13 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { activeSpan, type Logger, type Metrics, type Span, type Tracer } from '@task-manager/kit';
-import postgres from 'postgres';
+import type postgresTypes from 'postgres';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Config } from './config.js';
 import { missingMigrations } from './migrations/files.js';
+import { DEFAULT_RETRY_POLICY, withRetries, type Repeat } from './db-retry.js';
+import { GUARD_MARKER } from './postgres-guard.js';
 
-export type Sql = postgres.Sql;
+// Loaded only now, once postgres-guard.ts (imported above, so evaluated first) can fix its source.
+const { default: postgres } = await import('postgres');
+if (!(globalThis as Record<symbol, unknown>)[GUARD_MARKER]) {
+  throw new Error('postgres.js was loaded before src/postgres-guard.ts could fix it: import the guard first (the tests: vitest.config.ts setupFiles)');
+}
+
+export type Sql = postgresTypes.Sql;
 /** Either the pool or a transaction: what a statement that may run inside a transaction takes. */
-export type Queryable = postgres.Sql | postgres.TransactionSql;
+export type Queryable = postgresTypes.Sql | postgresTypes.TransactionSql;
 
 /**
  * The pool plus the instrumentation around it. Every query the service runs goes through
@@ -16,15 +24,19 @@ export type Queryable = postgres.Sql | postgres.TransactionSql;
  */
 export interface Database {
   sql: Sql;
-  run<T>(name: string, query: (sql: Sql) => Promise<T>): Promise<T>;
+  /** `repeat` says whether a second run could do the work twice: db-retry.ts decides from it what is tried again. */
+  run<T>(name: string, query: (sql: Sql) => Promise<T>, repeat?: Repeat): Promise<T>;
   close(timeoutSeconds?: number): Promise<void>;
 }
 
-export function connectionOptions(config: Pick<Config, 'database' | 'sslMode' | 'poolSize'>): postgres.Options<Record<string, never>> {
-  const base: postgres.Options<Record<string, never>> = {
+export function connectionOptions(config: Pick<Config, 'database' | 'sslMode' | 'poolSize'>): postgresTypes.Options<Record<string, never>> {
+  const base: postgresTypes.Options<Record<string, never>> = {
     max: config.poolSize,
     idle_timeout: 60,
     connect_timeout: 5,
+    // postgres.js waits before reconnecting, 3^n/100 s after n failed connections in a row, up to 20 s:
+    // after a failover of a few seconds that alone would keep the pool away for many more.
+    backoff: (failures: number) => Math.min(0.05 * 2 ** failures, 0.5),
     ssl: config.sslMode === 'disable' ? false : config.sslMode === 'require' ? 'require' : 'verify-full',
     // Timestamps leave PostgreSQL in UTC, so JSON built by the server reads "+00:00".
     connection: { TimeZone: 'UTC', application_name: 'task-manager-backend-api' },
@@ -57,7 +69,9 @@ function withinScrape<T>(query: PromiseLike<T>): Promise<T> {
 export function createDatabase(config: Config, metrics?: Metrics, tracer?: Tracer): Database {
   const options = connectionOptions(config);
   const sql = 'url' in config.database ? postgres(config.database.url, options) : postgres(options);
-  if (!metrics) return { sql, run: (_name, query) => query(sql), close: (timeout) => sql.end({ timeout: timeout ?? 5 }) };
+  const policy = { ...DEFAULT_RETRY_POLICY, budgetMs: config.retryBudgetMs };
+  const close = (timeout?: number) => sql.end({ timeout: timeout ?? 5 });
+  if (!metrics) return { sql, run: (_name, query, repeat = 'once') => withRetries(() => query(sql), repeat, policy, () => {}), close };
 
   const registers = [metrics.registry];
   const duration = new Histogram({
@@ -70,6 +84,12 @@ export function createDatabase(config: Config, metrics?: Metrics, tracer?: Trace
   const errors = new Counter({
     name: 'db_query_errors_total',
     help: 'Database queries that failed, by query name and SQLSTATE (or connection error code).',
+    labelNames: ['query', 'code'],
+    registers,
+  });
+  const retries = new Counter({
+    name: 'db_query_retries_total',
+    help: 'Database calls run again after a connection error, a shutdown or a read-only refusal (a failover), by query name and the error code that caused it.',
     labelNames: ['query', 'code'],
     registers,
   });
@@ -97,12 +117,16 @@ export function createDatabase(config: Config, metrics?: Metrics, tracer?: Trace
 
   return {
     sql,
-    async run(name, query) {
+    async run(name, query, repeat = 'once') {
       const stop = duration.startTimer({ query: name });
       const span = tracer?.recording ? querySpan(tracer, name) : undefined;
       inFlight.inc();
       try {
-        return await query(sql);
+        return await withRetries(() => query(sql), repeat, policy, (error) => {
+          const code = (error as { code?: string }).code ?? 'unknown';
+          errors.inc({ query: name, code });
+          retries.inc({ query: name, code });
+        });
       } catch (error) {
         const code = (error as { code?: string }).code ?? 'unknown';
         errors.inc({ query: name, code });
@@ -115,7 +139,7 @@ export function createDatabase(config: Config, metrics?: Metrics, tracer?: Trace
         span?.end();
       }
     },
-    close: (timeout) => sql.end({ timeout: timeout ?? 5 }),
+    close,
   };
 }
 

@@ -292,6 +292,24 @@ describe('deleting and bulk actions', () => {
     expect(await apiTask(two!.id)).toBeUndefined();
   });
 
+  it('deletes a task only as the page showed it: changed elsewhere since, it stays, with a message (the version goes as If-Match)', async () => {
+    const [task] = await createTasks(stack, [{ title: 'Delete me as I was' }]);
+    const ui = new UiClient(stack.url);
+    await ui.open();
+    const confirm = await ui.get(`/tasks/${task!.id}/delete`);
+    const version = /name="version" value="(\d+)"/.exec(confirm.text)?.[1];
+    expect(version).toBe(String(task!.version));
+    await stack.fetch(`${stack.url}/api/tasks/${task!.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Changed elsewhere' }) });
+    const refused = await ui.post(`/tasks/${task!.id}/delete`, { _csrf: ui.csrf, version: version! });
+    expect(refused.status).toBe(412);
+    expect(refused.text).toContain('so it was not deleted');
+    expect((await apiTask(task!.id))?.title).toBe('Changed elsewhere');
+    // The row's Delete sends its form's version too (htmx includes the enclosing form's fields).
+    const fresh = await apiTask(task!.id);
+    expect((await ui.post(`/tasks/${task!.id}/delete`, { version: String(fresh!.version) }, { ...htmx, 'X-CSRF-Token': ui.csrf })).status).toBe(200);
+    expect(await apiTask(task!.id)).toBeUndefined();
+  });
+
   it('marks several done without JavaScript and returns to the list it came from', async () => {
     const tasks = await createTasks(stack, [{ title: 'Bulk one' }, { title: 'Bulk two' }, { title: 'Bulk untouched' }]);
     const ui = new UiClient(stack.url);

@@ -111,7 +111,7 @@ export class Credentials {
       from credentials c join users u on u.id = c.user_id
       where c.token_hash = ${hash} and u.active
         and (c.expires_at is null or c.expires_at > now())
-        and (c.idle_timeout is null or coalesce(c.last_used_at, c.created_at) + c.idle_timeout > now())`);
+        and (c.idle_timeout is null or coalesce(c.last_used_at, c.created_at) + c.idle_timeout > now())`, 'repeatable');
     if (!row) return undefined;
     const principal: Principal = { userId: row.userId, role: row.role, mustChangePassword: row.mustChangePassword, credentialId: row.credentialId, kind: row.kind };
     let lastUsedAt = row.lastUsedAt;
@@ -127,7 +127,7 @@ export class Credentials {
   }
 
   private touch(credentialId: string): Promise<unknown> {
-    return this.db.run('auth.touch', (sql) => sql`update credentials set last_used_at = now() where id = ${credentialId}::uuid`);
+    return this.db.run('auth.touch', (sql) => sql`update credentials set last_used_at = now() where id = ${credentialId}::uuid`, 'repeatable');
   }
 
   /**

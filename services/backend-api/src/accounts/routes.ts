@@ -65,7 +65,7 @@ export function accountsRouter(db: Database, credentials: Credentials, settings:
              ceil(extract(epoch from min(at) + make_interval(mins => ${window}::int) - now()))::int as wait
       from sign_in_failures
       where scope = any(${scopes.map(([scope]) => scope)}::text[]) and at > now() - make_interval(mins => ${window}::int)
-      group by scope`);
+      group by scope`, 'repeatable');
     const waits = rows.filter((row) => row.failures >= scopes.find(([scope]) => scope === row.scope)![1]).map((row) => Math.max(1, row.wait));
     return waits.length ? Math.max(...waits) : undefined;
   }
@@ -88,7 +88,7 @@ export function accountsRouter(db: Database, credentials: Credentials, settings:
       throw HttpProblem.of(429, `Too many failed sign-ins; try again in ${wait} seconds.`);
     }
     const [user] = await db.run('auth.find_user', (sql) => sql<{ id: string; passwordHash: string | null }[]>`
-      select id, password_hash as "passwordHash" from users where lower(email) = ${email.trim().toLowerCase()} and active`);
+      select id, password_hash as "passwordHash" from users where lower(email) = ${email.trim().toLowerCase()} and active`, 'repeatable');
     // A user from the identity provider has no password: checked like an unknown email.
     if (!(await checkPassword(user?.passwordHash ?? undefined, password))) {
       await db.run('auth.record_failure', (sql) => sql`
@@ -162,7 +162,7 @@ export function accountsRouter(db: Database, credentials: Credentials, settings:
   });
 
   router.get('/me', async (req, res) => {
-    const [row] = await db.run('users.me', (sql) => sql<{ user: string }[]>`select ${userJson(sql)} as user from users where id = ${principalOf(req).userId}::uuid`);
+    const [row] = await db.run('users.me', (sql) => sql<{ user: string }[]>`select ${userJson(sql)} as user from users where id = ${principalOf(req).userId}::uuid`, 'repeatable');
     sendJsonText(res, 200, row!.user);
   });
 
@@ -170,7 +170,7 @@ export function accountsRouter(db: Database, credentials: Credentials, settings:
     requireJson(req);
     const { currentPassword, newPassword } = checkPasswordChange(req.body);
     const { userId, credentialId } = principalOf(req);
-    const [user] = await db.run('users.password_hash', (sql) => sql<{ passwordHash: string | null }[]>`select password_hash as "passwordHash" from users where id = ${userId}::uuid`);
+    const [user] = await db.run('users.password_hash', (sql) => sql<{ passwordHash: string | null }[]>`select password_hash as "passwordHash" from users where id = ${userId}::uuid`, 'repeatable');
     if (!(await checkPassword(user?.passwordHash ?? undefined, currentPassword))) throw unprocessable('currentPassword', 'is not your current password');
     const hash = await hashPassword(newPassword);
     await credentials.announce('users.change_password', () => [userPayload(userId)], async (tx) => {
@@ -188,7 +188,7 @@ export function accountsRouter(db: Database, credentials: Credentials, settings:
 
   router.get('/users', async (_req, res) => {
     const [row] = await db.run('users.list', (sql) => sql<{ list: string }[]>`
-      select coalesce(string_agg(${userJson(sql)}, ',' order by lower(display_name), id), '') as list from users`);
+      select coalesce(string_agg(${userJson(sql)}, ',' order by lower(display_name), id), '') as list from users`, 'repeatable');
     sendJsonText(res, 200, `{"items":[${row!.list}]}`);
   });
 
@@ -249,7 +249,7 @@ export function accountsRouter(db: Database, credentials: Credentials, settings:
   router.get('/tokens', async (req, res) => {
     const [row] = await db.run('tokens.list', (sql) => sql<{ list: string }[]>`
       select coalesce(string_agg(${tokenJson(sql)}::text, ',' order by created_at, id), '') as list
-      from credentials where user_id = ${principalOf(req).userId}::uuid and kind = 'personal'`);
+      from credentials where user_id = ${principalOf(req).userId}::uuid and kind = 'personal'`, 'repeatable');
     sendJsonText(res, 200, `{"items":[${row!.list}]}`);
   });
 

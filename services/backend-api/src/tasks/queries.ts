@@ -9,6 +9,7 @@
  */
 import { PRIORITIES, STATUSES, type Stats } from '@task-manager/contract';
 import type { Database, Queryable } from '../db.js';
+import type { Repeat } from '../db-retry.js';
 import { HttpProblem } from '@task-manager/kit';
 import type { ListQuery, SortField, TaskInput, TaskPatch } from './validate.js';
 
@@ -48,8 +49,16 @@ const taskJson = (sql: Queryable) => sql.unsafe(TASK_JSON);
 /**
  * Every write runs in a transaction that names its actor (the history trigger of migration 0004
  * reads it) and checks, in the same statement, that a new assignee is an active user.
+ * `repeat`: whether running it twice is harmless (db-retry.ts).
  */
-function writeAs<T>(db: Database, name: string, write: Write, assigneeId: string | null | undefined, work: (tx: Queryable) => Promise<T>): Promise<T> {
+function writeAs<T>(
+  db: Database,
+  name: string,
+  write: Write,
+  assigneeId: string | null | undefined,
+  repeat: Repeat,
+  work: (tx: Queryable) => Promise<T>,
+): Promise<T> {
   return db.run(name, (sql) =>
     sql.begin(async (tx) => {
       const [check] = await tx<{ assignable: boolean }[]>`
@@ -58,6 +67,7 @@ function writeAs<T>(db: Database, name: string, write: Write, assigneeId: string
       if (!check!.assignable) throw unassignable(write);
       return work(tx);
     }),
+    repeat,
   ) as Promise<T>;
 }
 
@@ -114,7 +124,7 @@ export interface TaskPage {
 const DATA_VERSION = `pg_current_snapshot()::text || ' ' || pg_postmaster_start_time()::text`;
 
 export async function dataVersion(db: Database): Promise<string> {
-  const [row] = await db.run('tasks.data_version', (sql) => sql<{ version: string }[]>`select ${sql.unsafe(DATA_VERSION)} as version`);
+  const [row] = await db.run('tasks.data_version', (sql) => sql<{ version: string }[]>`select ${sql.unsafe(DATA_VERSION)} as version`, 'repeatable');
   return row!.version;
 }
 
@@ -165,7 +175,7 @@ export async function listTasks(db: Database, query: ListQuery): Promise<TaskPag
       from candidates c
         left join users creator on creator.id = c.created_by
         left join users assignee on assignee.id = c.assignee_id`.raw();
-  });
+  }, 'repeatable');
   const [items, hasMore, cursorValue, lastId, version] = page as unknown as [Buffer | null, Buffer, Buffer | null, Buffer | null, Buffer];
   return {
     items: items ?? Buffer.alloc(0),
@@ -175,7 +185,7 @@ export async function listTasks(db: Database, query: ListQuery): Promise<TaskPag
 }
 
 export async function getTask(db: Database, id: string): Promise<TaskRow | undefined> {
-  const [row] = await db.run('tasks.get', (sql) => sql<TaskRow[]>`select id, version, ${taskJson(sql)} as task from tasks where id = ${id}::uuid`);
+  const [row] = await db.run('tasks.get', (sql) => sql<TaskRow[]>`select id, version, ${taskJson(sql)} as task from tasks where id = ${id}::uuid`, 'repeatable');
   return row;
 }
 
@@ -224,7 +234,8 @@ export async function createTaskOnce(
   input: TaskInput,
   answer: (row: TaskRow) => Omit<StoredAnswer, 'requestHash'>,
 ): Promise<{ replayed: boolean; answer: StoredAnswer; gone: boolean }> {
-  return writeAs(db, 'tasks.create_idempotent', write, input.assigneeId, async (tx) => {
+  // A second run finds the first one's answer under the key, if that one committed.
+  return writeAs(db, 'tasks.create_idempotent', write, input.assigneeId, 'repeatable', async (tx) => {
       await tx`select pg_advisory_xact_lock(hashtextextended(${`${write.actor} ${key}`}, 0))`;
       // The task's id is the last segment of the stored Location.
       const [stored] = await tx<(StoredAnswer & { present: boolean })[]>`
@@ -269,9 +280,15 @@ async function explainMiss(sql: Queryable, id: string): Promise<WriteResult> {
   return current ? { outcome: 'stale', current } : { outcome: 'not_found' };
 }
 
-/** `expectedVersions` comes from If-Match; undefined means unconditional. */
+/**
+ * `expectedVersions` comes from If-Match; undefined means unconditional. A conditional write is
+ * repeatable: once it has committed, the version it expects is gone and a second run answers
+ * stale (or not found), never writing twice.
+ */
+const repeatWhen = (expectedVersions: number[] | undefined): Repeat => (expectedVersions ? 'repeatable' : 'once');
+
 export function updateTask(db: Database, write: Write, id: string, patch: TaskPatch, expectedVersions: number[] | undefined): Promise<WriteResult> {
-  return writeAs(db, 'tasks.update', write, patch.assigneeId, async (sql) => {
+  return writeAs(db, 'tasks.update', write, patch.assigneeId, repeatWhen(expectedVersions), async (sql) => {
     const [row] = await sql<TaskRow[]>`
       update tasks set ${setPatch(sql, patch)}
       where id = ${id}::uuid ${expectedVersions ? sql`and version = any(${expectedVersions}::int[])` : sql``}
@@ -281,7 +298,7 @@ export function updateTask(db: Database, write: Write, id: string, patch: TaskPa
 }
 
 export function deleteTask(db: Database, write: Write, id: string, expectedVersions: number[] | undefined): Promise<WriteResult> {
-  return writeAs(db, 'tasks.delete', write, undefined, async (sql) => {
+  return writeAs(db, 'tasks.delete', write, undefined, repeatWhen(expectedVersions), async (sql) => {
     const [row] = await sql<TaskRow[]>`
       delete from tasks
       where id = ${id}::uuid ${expectedVersions ? sql`and version = any(${expectedVersions}::int[])` : sql``}
@@ -294,7 +311,7 @@ export type BulkResult = { outcome: 'done'; count: number } | { outcome: 'missin
 
 /** All or nothing: the rows are locked and counted first, and an unknown id ends the transaction unchanged. */
 export function bulkWrite(db: Database, write: Write, ids: string[], patch: TaskPatch | undefined): Promise<BulkResult> {
-  return writeAs(db, patch ? 'tasks.bulk_update' : 'tasks.bulk_delete', write, patch?.assigneeId, async (tx) => {
+  return writeAs(db, patch ? 'tasks.bulk_update' : 'tasks.bulk_delete', write, patch?.assigneeId, 'once', async (tx) => {
       const found = await tx<{ id: string }[]>`select id from tasks where id = any(${ids}::uuid[]) order by id for update`;
       if (found.length !== ids.length) {
         const present = new Set(found.map((row) => row.id));
@@ -319,7 +336,7 @@ export async function taskActivity(db: Database, id: string): Promise<string | u
            )::text, ',' order by a.id), '') as list,
            exists(select 1 from tasks where id = ${id}::uuid) as known
     from task_activity a left join users u on u.id = a.actor_id
-    where a.task_id = ${id}::uuid`);
+    where a.task_id = ${id}::uuid`, 'repeatable');
   return row!.known ? `{"items":[${row!.list}]}` : undefined;
 }
 
@@ -342,7 +359,7 @@ export async function taskStats(db: Database, today?: string): Promise<Stats> {
               where due_date < coalesce(${today ?? null}::date, current_date)),
              ${counts}
       from task_counts`.values();
-  });
+  }, 'repeatable');
   const [total, overdue, ...counts] = row as unknown as number[];
   const byStatus = Object.fromEntries(STATUSES.map((status, i) => [status, counts[i]!])) as Stats['byStatus'];
   const byPriority = Object.fromEntries(PRIORITIES.map((priority, i) => [priority, counts[STATUSES.length + i]!])) as Stats['byPriority'];

@@ -52,6 +52,8 @@ export interface Call {
   viewer?: Viewer;
   headers?: Record<string, string>;
   json?: unknown;
+  /** A write that a second send cannot do twice (it carries an Idempotency-Key): retried like a read. */
+  repeatable?: boolean;
 }
 
 const READS = new Set(['GET', 'HEAD']);
@@ -63,7 +65,8 @@ export const isRead = (method: string): boolean => READS.has(method);
  * The one way the frontend reaches the backend. Connections are pooled and kept alive; every
  * call is bounded by the timeout so a hung backend turns into a 503 page, not a hung browser.
  * Reads are retried once when the connection failed (a keep-alive socket the backend had
- * just closed, a pod that just went away); writes never are, so nothing happens twice.
+ * just closed, a pod that just went away), and so are repeatable writes, whose second send finds
+ * the first one's answer; other writes never are, so nothing happens twice.
  */
 export class Transport {
   private readonly agent: Agent;
@@ -126,7 +129,7 @@ export class Transport {
 
   /** A call as given; a streamed body is never retried, since it cannot be sent twice. */
   async send(call: Call, headers: Record<string, string | string[]>, body: string | Readable | undefined): Promise<Dispatcher.ResponseData> {
-    const attempts = isRead(call.method) && typeof body !== 'object' ? 2 : 1;
+    const attempts = (isRead(call.method) || call.repeatable) && typeof body !== 'object' ? 2 : 1;
     for (let attempt = 1; ; attempt++) {
       const stop = this.duration.startTimer({ method: call.method, route: call.route });
       const span = this.tracer.start(`${call.method} ${call.route}`, 'client', activeSpan(), {

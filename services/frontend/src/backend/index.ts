@@ -63,10 +63,10 @@ export class BackendClient {
     return this.transport.json({ method: 'GET', path: taskPath(id), route: '/api/tasks/:id', viewer });
   }
 
-  /** `idempotencyKey` makes a repeated submit of the same form (a double click, a resend) create one task. */
+  /** `idempotencyKey` makes a repeated submit of the same form (a double click, a resend), or a resend of a call whose answer was lost, create one task. */
   createTask(fields: Record<string, unknown>, viewer: Viewer, idempotencyKey?: string): Promise<BackendResponse<Task>> {
     const headers: Record<string, string> = idempotencyKey ? { 'idempotency-key': idempotencyKey } : {};
-    return this.write(this.transport.json({ method: 'POST', path: '/api/tasks', route: '/api/tasks', viewer, headers, json: fields }));
+    return this.write(this.transport.json({ method: 'POST', path: '/api/tasks', route: '/api/tasks', viewer, headers, json: fields, repeatable: Boolean(idempotencyKey) }));
   }
 
   updateTask(id: string, patch: Record<string, unknown>, version: string | undefined, viewer: Viewer): Promise<BackendResponse<Task>> {
@@ -74,8 +74,14 @@ export class BackendClient {
     return this.write(this.transport.json({ method: 'PATCH', path: taskPath(id), route: '/api/tasks/:id', viewer, headers, json: patch }));
   }
 
-  deleteTask(id: string, viewer: Viewer): Promise<BackendResponse<undefined>> {
-    return this.write(this.transport.json({ method: 'DELETE', path: taskPath(id), route: '/api/tasks/:id', viewer }));
+  /**
+   * `version` (the one the page showed) goes as If-Match: the task is deleted only as the user saw
+   * it, and the backend may repeat the delete through a database failover, since a repeat after
+   * it committed can only find the task gone.
+   */
+  deleteTask(id: string, version: string | undefined, viewer: Viewer): Promise<BackendResponse<undefined>> {
+    const headers: Record<string, string> = version ? { 'if-match': `"${version}"` } : {};
+    return this.write(this.transport.json({ method: 'DELETE', path: taskPath(id), route: '/api/tasks/:id', viewer, headers }));
   }
 
   bulk(body: { action: 'update' | 'delete'; ids: string[]; patch?: Record<string, unknown> }, viewer: Viewer): Promise<BackendResponse<{ count: number }>> {

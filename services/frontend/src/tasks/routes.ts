@@ -21,6 +21,7 @@ import {
 const PAGE_SIZE = '50';
 const UNAVAILABLE = 'The task service is unavailable right now, so nothing was saved. Your input is kept; try again in a moment.';
 const CONFLICT = 'Someone else changed this task while you were editing it. This is the current version; your change was not saved.';
+const DELETE_CONFLICT = 'Someone else changed this task after you opened it, so it was not deleted. Look at it again, and delete it then if you still want to.';
 const NO_SUCH_TASK = 'There is no such task; it may have been deleted.';
 /** The backend refuses a viewer's changes; the forms that would make them are not offered. */
 const READ_ONLY = 'Your role (viewer) can read tasks but not change them.';
@@ -263,8 +264,9 @@ export function taskRoutes(backend: BackendClient): Router {
   });
 
   router.post('/tasks/:id/delete', async (req, res) => {
-    const response = await unlessUnavailable(req, () => backend.deleteTask(req.params.id, req.viewer));
+    const response = await unlessUnavailable(req, () => backend.deleteTask(req.params.id, field(req.body as Body, 'version'), req.viewer));
     if (!response) return sendError(req, res, 503, UNAVAILABLE);
+    if (response.status === 412) return sendError(req, res, 412, DELETE_CONFLICT);
     // Gone already is what the user asked for, so a 404 counts as done.
     if (response.status !== 204 && response.status !== 404) return sendError(req, res, 502, describeFailure(response.status, response.body as ProblemBody));
     return answer(req, res, {
