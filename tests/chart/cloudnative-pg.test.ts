@@ -72,6 +72,10 @@ describe("cloudnative-pg mode, defaults", () => {
     expect(cluster.spec.bootstrap).toEqual({ initdb: { database: "taskmanager", owner: "taskmanager" } });
   });
 
+  it("a stopping primary waits 1 s for its clients, not the operator's 180: a replica is promoted only once it is down", () => {
+    expect(cluster.spec.smartShutdownTimeout).toBe(1);
+  });
+
   it("outlives helm uninstall, as the bundled PostgreSQL's volume does", () => {
     expect(cluster.metadata.annotations?.["helm.sh/resource-policy"]).toBe("keep");
   });
