@@ -33,7 +33,9 @@ export function connectionOptions(config: Pick<Config, 'database' | 'sslMode' | 
   const base: postgresTypes.Options<Record<string, never>> = {
     max: config.poolSize,
     idle_timeout: 60,
-    connect_timeout: 5,
+    // A connection to a primary that just went away (its address no longer answers) hangs until
+    // this; 2 s leaves a retry to reach the new one within the request's budget (db-retry.ts).
+    connect_timeout: 2,
     // postgres.js waits before reconnecting, 3^n/100 s after n failed connections in a row, up to 20 s:
     // after a failover of a few seconds that alone would keep the pool away for many more.
     backoff: (failures: number) => Math.min(0.05 * 2 ** failures, 0.5),

@@ -120,3 +120,48 @@ cnpg_uninstall() {
   kubectl delete namespace "$CNPG_NS" --ignore-not-found --wait=true --timeout=120s >/dev/null 2>&1
   echo "    CloudNativePG and the Barman Cloud plugin removed (namespace $CNPG_NS, cluster roles, webhooks, CRDs)"
 }
+
+# ------------------------------------------------------------------ the chart in cloudnative-pg mode
+# For the drills that install the chart with global.database.mode=cloudnative-pg (NS and RELEASE as
+# drill.sh sets them, or as a drill re-aims them):
+#   cnpg_values        the helm arguments of that mode on the project's PostgreSQL image (Debian's
+#                      postgresql-17, uid/gid 999), one a line: mapfile -t VALUES < <(cnpg_values)
+#   cnpg_primary       the Cluster's current primary (its pod's name)
+#   cnpg_replicas      its replicas, one a line
+#   cnpg_on_primary SQL   as the superuser on the primary's own socket
+#   cnpg_healthy       every instance ready and the Cluster "in healthy state"
+#   cnpg_sync_standbys the primary's synchronous standbys, counted
+cnpg_values() {
+  local image
+  image=$(grep '^task-manager/postgres:' "$CACHE/images/built.txt")
+  printf '%s\n' --set global.database.mode=cloudnative-pg --set postgresql.enabled=false \
+    --set "cloudnativePg.image.repository=${image%%:*}" --set-string "cloudnativePg.image.tag=${image##*:}" \
+    --set cloudnativePg.postgresUID=999 --set cloudnativePg.postgresGID=999
+}
+_cnpg_cluster() { kc get cluster "$RELEASE-postgresql" "$@"; }
+cnpg_primary() { _cnpg_cluster -o jsonpath='{.status.currentPrimary}'; }
+cnpg_replicas() {
+  kc get pods -l "cnpg.io/cluster=$RELEASE-postgresql,cnpg.io/instanceRole=replica" -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}'
+}
+cnpg_on_primary() { kc exec "$(cnpg_primary)" -c postgres -- psql -U postgres -d taskmanager -Atc "$1"; }
+cnpg_healthy() {
+  [[ $(_cnpg_cluster -o jsonpath='{.status.readyInstances}/{.spec.instances} {.status.phase}') =~ ^([0-9]+)/([0-9]+)\ Cluster\ in\ healthy\ state$ &&
+    ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]]
+}
+cnpg_sync_standbys() { cnpg_on_primary "select count(*) from pg_stat_replication where sync_state in ('sync', 'quorum')"; }
+# cnpg_release [--set K=V...]: the operator running and the release deployed in cloudnative-pg mode
+# (2 pods each, 3 instances) with its Cluster healthy: the one a drill before left, else installed
+# afresh (a release in another mode removed first: both hold NodePort 30080).
+cnpg_release() {
+  local values
+  mapfile -t values < <(cnpg_values)
+  cnpg_install || return 1
+  if release_deployed && [[ $(helm get values "$RELEASE" -n "$NS" -a -o json | jq -r '.global.database.mode') == cloudnative-pg ]]; then
+    release_ready "$@" || return 1
+  else
+    release_absent
+    install_restricted "${TWO_EACH[@]}" "${values[@]}" "$@" >"$DRILL_TMP/install.log" 2>&1 ||
+      { tail -n 20 "$DRILL_TMP/install.log" | sed 's/^/    | /'; return 1; }
+  fi
+  wait_for 300 "the Cluster healthy" cnpg_healthy
+}
