@@ -91,7 +91,7 @@ describe("defaults: the reference deployment", () => {
     expect(c.image).toBe("task-manager/backend-api:0.1.0");
     expect(c.resources.limits).toEqual({ cpu: "500m", memory: "512Mi" });
     const env = envOf(c);
-    for (const k of ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGSSLMODE", "LOG_LEVEL", "DB_POOL_SIZE"]) {
+    for (const k of ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGSSLMODE", "LOG_LEVEL", "DB_POOL_SIZE", "DB_RETRY_BUDGET_MS"]) {
       expect(env[k].valueFrom.configMapKeyRef, k).toEqual({ name: "task-manager-config", key: k });
     }
     expect(env.PGPASSWORD.valueFrom.secretKeyRef).toEqual({ name: "task-manager-db", key: "password" });
@@ -144,6 +144,7 @@ describe("defaults: the reference deployment", () => {
       PGSSLMODE: "disable",
       BACKEND_API_URL: "http://task-manager-backend-api:5000",
       BACKEND_TIMEOUT_MS: "5000",
+      DB_RETRY_BUDGET_MS: "4000",
       LOG_LEVEL: "info",
       DB_POOL_SIZE: "10",
     });
@@ -230,6 +231,14 @@ describe("fullnameOverride and checksums", () => {
     const ca = find(a, "Deployment", "task-manager-frontend").spec.template.metadata.annotations["checksum/session-secret"];
     const cb = find(d("b".repeat(40)), "Deployment", "task-manager-frontend").spec.template.metadata.annotations["checksum/session-secret"];
     expect(ca).not.toBe(cb);
+  });
+});
+
+describe("the backend's retry budget", () => {
+  it("ends a second before the frontend's timeout on the backend, so the frontend hears the backend's answer", () => {
+    expect(find(render(), "ConfigMap", "task-manager-config").data).toMatchObject({ BACKEND_TIMEOUT_MS: "5000", DB_RETRY_BUDGET_MS: "4000" });
+    expect(find(render(["--set", "global.config.backendTimeoutMs=10000"]), "ConfigMap", "task-manager-config").data.DB_RETRY_BUDGET_MS).toBe("9000");
+    expect(find(render(["--set", "global.config.backendTimeoutMs=800"]), "ConfigMap", "task-manager-config").data.DB_RETRY_BUDGET_MS).toBe("0");
   });
 });
 

@@ -223,7 +223,7 @@ async function attack(vegeta, dir, targetsText, rate, seconds, onResult) {
   const resultFile = join(dir, 'results.bin');
   writeFileSync(targetFile, targetsText);
   const args = ['attack', '-format=json', `-targets=${targetFile}`, `-rate=${rate}/1s`, `-duration=${seconds}s`,
-    '-timeout=10s', '-max-body=262144', `-output=${resultFile}`];
+    '-timeout=15s', '-max-body=262144', `-output=${resultFile}`];
   console.log(`load: attacking at ${rate}/s for ${seconds}s (vegeta ${args.slice(0, 5).join(' ')} ...)`);
   await run(vegeta, args, (seconds + 30) * 1000);
   const encoder = spawn(vegeta, ['encode', '--to', 'json', resultFile], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -22,11 +22,10 @@ ROOT_ACCESS_KEY_ID=$(cat "$DRILL_TMP/access-key-id") ROOT_SECRET_ACCESS_KEY=$(ca
   start_proc pitr-s3 versitygw --port "$NODE_IP:$S3_PORT" --quiet posix --sidecar "$store/meta" "$store/data"
 ORIGIN_NS=task-manager-pitr RESTORED_NS=task-manager-restored
 finish() {
-  local ns
-  for ns in "$RESTORED_NS" "$ORIGIN_NS"; do
-    helm uninstall task-manager -n "$ns" --wait --timeout 3m >/dev/null 2>&1
-    kubectl delete namespace "$ns" --wait=true --timeout=180s --ignore-not-found >/dev/null 2>&1
-  done
+  local t
+  t=$(now)
+  for NS in "$RESTORED_NS" "$ORIGIN_NS"; do release_absent; done
+  timing "both releases and namespaces removed" $(($(now) - t))
   stop_proc pitr-s3
   drill_end
 }

@@ -125,7 +125,9 @@ cnpg_uninstall() {
 # For the drills that install the chart with global.database.mode=cloudnative-pg (NS and RELEASE as
 # drill.sh sets them, or as a drill re-aims them):
 #   cnpg_values        the helm arguments of that mode on the project's PostgreSQL image (Debian's
-#                      postgresql-17, uid/gid 999), one a line: mapfile -t VALUES < <(cnpg_values)
+#                      postgresql-17, uid/gid 999), with the frontend waiting 10 s for the backend
+#                      (which retries for 9) as the chart README advises for it, one a line:
+#                      mapfile -t VALUES < <(cnpg_values)
 #   cnpg_primary       the Cluster's current primary (its pod's name)
 #   cnpg_replicas      its replicas, one a line
 #   cnpg_on_primary SQL   as the superuser on the primary's own socket
@@ -136,7 +138,8 @@ cnpg_values() {
   image=$(grep '^task-manager/postgres:' "$CACHE/images/built.txt")
   printf '%s\n' --set global.database.mode=cloudnative-pg --set postgresql.enabled=false \
     --set "cloudnativePg.image.repository=${image%%:*}" --set-string "cloudnativePg.image.tag=${image##*:}" \
-    --set cloudnativePg.postgresUID=999 --set cloudnativePg.postgresGID=999
+    --set cloudnativePg.postgresUID=999 --set cloudnativePg.postgresGID=999 \
+    --set global.config.backendTimeoutMs=10000
 }
 _cnpg_cluster() { kc get cluster "$RELEASE-postgresql" "$@"; }
 cnpg_primary() { _cnpg_cluster -o jsonpath='{.status.currentPrimary}'; }

@@ -284,6 +284,11 @@ refuses_anonymous() {
 # ------------------------------------------------------------------ the release
 release_absent() {
   helm uninstall "$RELEASE" -n "$NS" --wait --timeout 3m >/dev/null 2>&1 || true
+  # A CloudNativePG Cluster outlives the uninstall (the chart keeps it, as it keeps a volume), and
+  # left to the namespace's deletion it held that up for minutes: deleted first, with its instances.
+  if kubectl get crd clusters.postgresql.cnpg.io >/dev/null 2>&1; then
+    kubectl -n "$NS" delete clusters.postgresql.cnpg.io --all --wait=true --timeout=120s >/dev/null 2>&1 || true
+  fi
   kubectl delete namespace "$NS" --wait=true --timeout=120s --ignore-not-found >/dev/null 2>&1 || true
 }
 release_deployed() { [[ $(helm status "$RELEASE" -n "$NS" -o json 2>/dev/null | jq -r '.info.status') == deployed ]]; }

@@ -33,7 +33,7 @@
 {{- define "backend-api.env" -}}
 {{ include "common.env.ports" . }}
 {{ include "backend-api.dbEnv" . }}
-{{- range list "LOG_LEVEL" "DB_POOL_SIZE" }}
+{{- range list "LOG_LEVEL" "DB_POOL_SIZE" "DB_RETRY_BUDGET_MS" }}
 {{ include "common.env.config" (dict "key" . "context" $) }}
 {{- end }}
 {{ include "common.env.tracing" . }}
