@@ -53,6 +53,8 @@ in_release "$ORIGIN_NS" 30081
 t=$(now)
 check "the origin release installed (cloudnativePg.backup.enabled)" install_with_s3 --set cloudnativePg.instances=2 \
   --set cloudnativePg.backup.enabled=true --set frontend.service.nodePort=30081 || { fail "the origin release"; finish; }
+# (a write waits for the synchronous standby: the install is ready before the standby is)
+check "the origin's Cluster healthy, its standby streaming" wait_for 300 "the Cluster healthy" cnpg_healthy
 archiving() { [[ $(kc get cluster "$RELEASE-postgresql" -o jsonpath='{.status.conditions[?(@.type=="ContinuousArchiving")].status}') == True ]]; }
 base_backup() { [[ $(kc get backup -l "cnpg.io/cluster=$RELEASE-postgresql" -o jsonpath='{.items[*].status.phase}') == *completed* ]]; }
 check "WAL archiving works (ContinuousArchiving)" wait_for 180 "WAL archiving" archiving
