@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort } from '@task-manager/kit/testing';
+import { freePorts } from '@task-manager/kit/testing';
 import { TEST_ADMIN, call, suiteLogs } from './support.js';
 
 const PACKAGE_DIR = new URL('../', import.meta.url);
@@ -55,8 +55,7 @@ export async function adminToken(baseUrl: string): Promise<string> {
 /** Starts `dist/main.js` on free ports and resolves once /livez answers. */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   suiteLogs.rememberEnvironment(env);
-  const port = await freePort();
-  const metricsPort = await freePort();
+  const [port, metricsPort] = await freePorts(2);
   const child = spawn(process.execPath, ['dist/main.js'], {
     cwd: PACKAGE_DIR,
     env: {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '@task-manager/kit/testing';
+import { freePorts } from '@task-manager/kit/testing';
 import { expect, it } from 'vitest';
 import { FRONTEND_MAIN, SESSION_SECRET, suiteLogs } from './support.js';
 
@@ -30,7 +30,7 @@ it('refuses a bad environment with one line per problem and exit code 1', async 
 });
 
 it('serves /livez and /readyz without a backend, metrics on their own port, and stops cleanly on SIGTERM', async () => {
-  const [port, metricsPort, nobody] = [await freePort(), await freePort(), await freePort()];
+  const [port, metricsPort, nobody] = await freePorts(3);
   const { child, exited, output } = run({
     PORT: String(port),
     METRICS_PORT: String(metricsPort),

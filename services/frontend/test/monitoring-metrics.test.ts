@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTestDatabase, freePort } from '@task-manager/kit/testing';
+import { createTestDatabase, freePorts } from '@task-manager/kit/testing';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { BackendProcess, FRONTEND_MAIN, SESSION_SECRET, apiToken, createTasks, withToken } from './support.js';
@@ -66,7 +66,7 @@ describe('the dashboard and the alerts read only metrics the services export', (
     const database = await createTestDatabase(inject('pgAdminUrl'));
     drop = () => database.drop();
     backend = await BackendProcess.start(database.url);
-    const [port, metricsPort] = [await freePort(), await freePort()];
+    const [port, metricsPort] = await freePorts(2);
     const child = spawn(process.execPath, [FRONTEND_MAIN], {
       cwd: path.dirname(path.dirname(FRONTEND_MAIN)),
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', PORT: String(port), METRICS_PORT: String(metricsPort), BACKEND_API_URL: backend.url, SESSION_SECRET },

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Health, Metrics } from '@task-manager/kit';
-import { LogScan, createTestDatabase, freePort } from '@task-manager/kit/testing';
+import { LogScan, createTestDatabase, freePorts } from '@task-manager/kit/testing';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp } from '../src/app.js';
 import { BackendClient } from '../src/backend/index.js';
@@ -51,7 +51,7 @@ export class BackendProcess {
 
   /** `env`: settings beyond the defaults of the tests (the identity provider's, say). */
   static async start(databaseUrl: string, env: Record<string, string> = {}): Promise<BackendProcess> {
-    const backend = new BackendProcess(databaseUrl, await freePort(), await freePort(), env);
+    const backend = new BackendProcess(databaseUrl, ...(await freePorts(2)), env);
     suiteLogs.rememberEnvironment({ DATABASE_URL: databaseUrl, ...env });
     await backend.resume();
     return backend;

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTestDatabase, freePort } from '@task-manager/kit/testing';
+import { createTestDatabase, freePort, freePorts } from '@task-manager/kit/testing';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { BackendProcess, FRONTEND_MAIN, SESSION_SECRET, UiClient, suiteLogs } from './support.js';
 
@@ -95,7 +95,7 @@ afterAll(async () => {
 
 /** The real frontend as its own process, as in production, with its logs kept. */
 async function startFrontend(env: Record<string, string>) {
-  const [port, metricsPort] = [await freePort(), await freePort()];
+  const [port, metricsPort] = await freePorts(2);
   const child = spawn(process.execPath, [FRONTEND_MAIN], {
     cwd: path.dirname(path.dirname(FRONTEND_MAIN)),
     env: { PATH: process.env.PATH ?? '', PORT: String(port), METRICS_PORT: String(metricsPort), SESSION_SECRET, LOG_LEVEL: 'info', ...env },

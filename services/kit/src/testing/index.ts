@@ -1,2 +1,2 @@
-export { createTestDatabase, freePort, startEmbeddedPostgres, startTestPostgres, type PostgresServer } from './postgres.js';
+export { createTestDatabase, freePort, freePorts, startEmbeddedPostgres, startTestPostgres, type PostgresServer } from './postgres.js';
 export { LogScan, type LogFinding } from './log-scan.js';

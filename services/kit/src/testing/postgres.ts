@@ -24,14 +24,33 @@ export interface EmbeddedPostgresOptions {
 
 /** Asks the kernel for a port that is free now, so we never collide with a PostgreSQL already on 5432. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+  const [port] = await freePorts(1);
+  return port;
+}
+
+/** A tuple of `N` numbers, so that `const [a, b] = await freePorts(2)` gives two numbers. */
+type Ports<N extends number, T extends number[] = []> = T['length'] extends N ? T : Ports<N, [...T, number]>;
+
+/**
+ * `count` ports free now, all different: each is held open until every one is known, since a
+ * port closed before the next is asked for may be handed out again (two freePort() calls in a row
+ * once gave a backend the same PORT and METRICS_PORT).
+ */
+export async function freePorts<N extends number>(count: N): Promise<Ports<N>> {
+  const servers: net.Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const server = net.createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', resolve);
+      });
+    }
+    return servers.map((server) => (server.address() as net.AddressInfo).port) as Ports<N>;
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
 }
 
 /**
