@@ -27,7 +27,7 @@ abort() {
   kc get events --sort-by=.lastTimestamp 2>&1 | tail -n 10 | sed 's/^/    | /'
   finish
 }
-digest() { cnpg_on_primary "select count(*) || ' tasks, md5 ' || md5(coalesce(string_agg(id::text || title || status || version, ',' order by id), '')) from tasks where title not like 'load %' and title not like 'probe %'"; }
+digest() { psql_q "select count(*) || ' tasks, md5 ' || md5(coalesce(string_agg(id::text || title || status || version, ',' order by id), '')) from tasks where title not like 'load %' and title not like 'probe %'"; }
 # probe_writes: a POST /api/tasks every 0.5 s, each with its own Idempotency-Key; one line each:
 # "<start> <n> <status> <seconds taken>" (status 000: no answer within 10 s).
 probe_writes() {
@@ -83,7 +83,7 @@ check "the Cluster healthy again: 3 instances, the old primary back as a replica
 check "every create the load got a 2xx for is there once (none lost, none doubled)" \
   jq -e '.creates.acknowledged > 0 and .creates.lost == 0 and .creates.doubled == 0' "$DRILL_TMP/failover.json"
 acked=$(awk '$3 == 201 { print "'"$label"' " $2 }' "$probe" | sort)
-stored=$(cnpg_on_primary "select title from tasks where title like '$label %' order by 1" | sort)
+stored=$(psql_q "select title from tasks where title like '$label %' order by 1" | sort)
 echo "    prober: $(grep -c . <<<"$acked") writes answered 201, $(grep -c . <<<"$stored") in the database"
 check "every write the prober got a 201 for is there once" test -z "$(comm -23 <(echo "$acked") <(echo "$stored" | uniq))" -a \
   -z "$(echo "$stored" | uniq -d)"

@@ -9,8 +9,6 @@
 #                    the local plugin and sidecar images. Its mTLS certificates, which upstream has
 #                    cert-manager issue, are made here with openssl under the Secret names the
 #                    plugin's Service annotations name. Returns once the operator registered it.
-#   cnpg_uninstall   both removed again: namespace, cluster roles, webhooks, CRDs (Clusters first:
-#                    the caller deletes its own).
 #   cnpg_images      the three local images (operator, plugin, sidecar) images/build made, one a line.
 #
 # Both manifests come from the Go module cache (`go mod download`, as tests/tools/install fills it),
@@ -110,17 +108,6 @@ plugin_install() {
     { kubectl -n "$CNPG_NS" get events --field-selector involvedObject.name=barman-cloud | tail -n 5; return 1; }
 }
 
-cnpg_uninstall() {
-  local f
-  _cnpg_manifest >"$DRILL_TMP/cnpg.yaml" 2>/dev/null
-  _plugin_manifest >"$DRILL_TMP/plugin.yaml" 2>/dev/null
-  for f in plugin cnpg; do
-    [[ -s $DRILL_TMP/$f.yaml ]] && kubectl delete --ignore-not-found --wait=true --timeout=120s -f "$DRILL_TMP/$f.yaml" >/dev/null 2>&1
-  done
-  kubectl delete namespace "$CNPG_NS" --ignore-not-found --wait=true --timeout=120s >/dev/null 2>&1
-  echo "    CloudNativePG and the Barman Cloud plugin removed (namespace $CNPG_NS, cluster roles, webhooks, CRDs)"
-}
-
 # ------------------------------------------------------------------ the chart in cloudnative-pg mode
 # For the drills that install the chart with global.database.mode=cloudnative-pg (NS and RELEASE as
 # drill.sh sets them, or as a drill re-aims them):
@@ -130,7 +117,6 @@ cnpg_uninstall() {
 #                      mapfile -t VALUES < <(cnpg_values)
 #   cnpg_primary       the Cluster's current primary (its pod's name)
 #   cnpg_replicas      its replicas, one a line
-#   cnpg_on_primary SQL   as the superuser on the primary's own socket
 #   cnpg_healthy       every instance ready and the Cluster "in healthy state"
 #   cnpg_sync_standbys the primary's synchronous standbys, counted
 cnpg_values() {
@@ -146,12 +132,11 @@ cnpg_primary() { _cnpg_cluster -o jsonpath='{.status.currentPrimary}'; }
 cnpg_replicas() {
   kc get pods -l "cnpg.io/cluster=$RELEASE-postgresql,cnpg.io/instanceRole=replica" -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}'
 }
-cnpg_on_primary() { kc exec "$(cnpg_primary)" -c postgres -- psql -U postgres -d taskmanager -Atc "$1"; }
 cnpg_healthy() {
   [[ $(_cnpg_cluster -o jsonpath='{.status.readyInstances}/{.spec.instances} {.status.phase}') =~ ^([0-9]+)/([0-9]+)\ Cluster\ in\ healthy\ state$ &&
     ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]]
 }
-cnpg_sync_standbys() { cnpg_on_primary "select count(*) from pg_stat_replication where sync_state in ('sync', 'quorum')"; }
+cnpg_sync_standbys() { psql_q "select count(*) from pg_stat_replication where sync_state in ('sync', 'quorum')"; }
 # cnpg_release [--set K=V...]: the operator running and the release deployed in cloudnative-pg mode
 # (2 pods each, 3 instances) with its Cluster healthy: the one a drill before left, else installed
 # afresh (a release in another mode removed first: both hold NodePort 30080).
